@@ -1,0 +1,5 @@
+import type { Benchmark } from './types.ts';
+import { modelFactsBenchmark } from './model-facts.bench.ts';
+
+/** Every benchmark `npm run bench` runs, in order. */
+export const BENCHMARKS: readonly Benchmark[] = [modelFactsBenchmark];

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `effnet` command. TypeScript sources run through tsx, so the CLI, the server and the
+// desktop app share the same app/ code with no separate build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));
