@@ -104,3 +104,9 @@ test('`effnet scale` without --phi or with a bad number names the option', async
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--beta must be a positive number, got '-2'/);
 });
+
+test('`effnet --version` prints the version in package.json', async () => {
+  const { stdout } = await runCli(['--version']);
+  const pkg = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(stdout.trim(), pkg.version);
+});

@@ -1,8 +1,7 @@
 import { AppError } from '../common/errors.ts';
 import { UsageError, type CliIo, type Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
-
-const VERSION = '0.1.0';
+import { APP_VERSION } from '../common/version.ts';
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -39,7 +38,7 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     return 0;
   }
   if (args[0] === '--version' || args[0] === '-v') {
-    io.stdout.write(`${VERSION}\n`);
+    io.stdout.write(`${APP_VERSION}\n`);
     return 0;
   }
   const found = findCommand(args);
