@@ -65,7 +65,8 @@ export async function main(args: string[], io: CliIo = processIo()): Promise<num
     }
     if (error instanceof AppError) {
       io.stderr.write(`effnet ${command.name}: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
-      return 1;
+      // 130 is the shell's convention for "stopped by Ctrl-C" (128 + SIGINT).
+      return error.code === 'cancelled' ? 130 : 1;
     }
     if (error instanceof RangeError) {
       io.stderr.write(`effnet ${command.name}: ${error.message}\n`);
