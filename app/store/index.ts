@@ -1,0 +1,11 @@
+export { openStore, openAppStore, Store } from './store.ts';
+export { openDatabase, integrityCheck, schemaVersion, APPLICATION_ID, type Db, type OpenOptions } from './database.ts';
+export { MIGRATIONS, SCHEMA_VERSION } from './migrations/index.ts';
+export { currentOwner, isOwnerAlive, type RunOwner } from './owner.ts';
+export type { DatasetInput } from './datasets.ts';
+export type { NewRun, StartRun, FinalStatus } from './runs.ts';
+export type { EpochMetrics } from './metrics.ts';
+export type { StepPoint } from './step-metrics.ts';
+export type { NewArtifact } from './artifacts.ts';
+export type { NewEvent } from './events.ts';
+export type { TagCount } from './tags.ts';
