@@ -1,5 +1,7 @@
 import type { Benchmark } from './types.ts';
 import { modelFactsBenchmark } from './model-facts.bench.ts';
+import { storeBenchmark } from './store.bench.ts';
+import { pipelineBenchmark } from './pipeline.bench.ts';
 
 /** Every benchmark `npm run bench` runs, in order. */
-export const BENCHMARKS: readonly Benchmark[] = [modelFactsBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [modelFactsBenchmark, storeBenchmark, pipelineBenchmark];

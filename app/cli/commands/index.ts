@@ -1,6 +1,21 @@
 import type { Command } from '../command.ts';
 import { variantsCommand } from './variants.ts';
 import { scaleCommand } from './scale.ts';
+import { doctorCommand } from './doctor.ts';
+import { weightsFetchCommand, weightsImportCommand, weightsListCommand } from './weights.ts';
+import { datasetInspectCommand } from './dataset-inspect.ts';
+import { datasetSplitCommand } from './dataset-split.ts';
+import { datasetPreviewCommand } from './dataset-preview.ts';
 
 /** Every CLI command, in the order `effnet --help` lists them. A test walks this table. */
-export const COMMANDS: readonly Command[] = [variantsCommand, scaleCommand];
+export const COMMANDS: readonly Command[] = [
+  variantsCommand,
+  scaleCommand,
+  weightsListCommand,
+  weightsFetchCommand,
+  weightsImportCommand,
+  doctorCommand,
+  datasetInspectCommand,
+  datasetSplitCommand,
+  datasetPreviewCommand,
+];
