@@ -6,6 +6,8 @@ import { weightsFetchCommand, weightsImportCommand, weightsListCommand } from '.
 import { datasetInspectCommand } from './dataset-inspect.ts';
 import { datasetSplitCommand } from './dataset-split.ts';
 import { datasetPreviewCommand } from './dataset-preview.ts';
+import { trainCommand } from './train.ts';
+import { RUNS_COMMANDS } from './runs.ts';
 
 /** Every CLI command, in the order `effnet --help` lists them. A test walks this table. */
 export const COMMANDS: readonly Command[] = [
@@ -18,4 +20,6 @@ export const COMMANDS: readonly Command[] = [
   datasetInspectCommand,
   datasetSplitCommand,
   datasetPreviewCommand,
+  trainCommand,
+  ...RUNS_COMMANDS,
 ];
