@@ -19,7 +19,9 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
  * whose owning process died while they were `running`.
  */
 export const RUN_TRANSITIONS: { readonly [from in RunStatus]: readonly RunStatus[] } = {
-  queued: ['running', 'cancelled', 'failed'],
+  // A queued run whose worker died before training started (e.g. while computing head-mode
+  // embeddings) is interrupted, not failed: it can be resumed like any other.
+  queued: ['running', 'cancelled', 'failed', 'interrupted'],
   running: ['completed', 'failed', 'cancelled', 'interrupted'],
   completed: [],
   failed: [],

@@ -304,10 +304,11 @@ export class JobManager {
       this.#end(job, { status: 'failed', summary: null, error: outcome.error, message: outcome.error.message });
     } else {
       const reason = exitReason(code, signal, job.worker?.outputTail() ?? '');
-      const interrupted = job.recorder
-        ? this.#options.store?.runs.get(job.recorder.runId)?.status !== 'queued'
-        : job.info.startedAt !== null;
-      this.#guard(job, () => job.recorder?.ended(reason, 'interrupted'));
+      // A worker that died after it took the job (said `ready`) was working on it: the run is
+      // interrupted and can be resumed, even before training reported `started` (head-mode
+      // embeddings, say). One that died while loading never ran: that is a failure to start.
+      const interrupted = job.ready;
+      this.#guard(job, () => job.recorder?.ended(reason, interrupted ? 'interrupted' : 'failed'));
       const error: ErrorData = { code: 'worker-died', message: reason, details: { exitCode: code, signal } };
       this.#end(job, { status: interrupted ? 'interrupted' : 'failed', summary: null, error, message: reason });
     }

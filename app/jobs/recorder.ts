@@ -96,14 +96,14 @@ export class RunRecorder {
 
   /**
    * The worker is gone and the run has no final status yet. One that died without `finished` or
-   * `failed` becomes `interrupted` (it can be resumed from its last checkpoint) if it had started,
-   * else `failed`; a run whose worker broke the protocol becomes `failed`.
+   * `failed` becomes `interrupted` (it can be resumed from its last checkpoint, or from the start
+   * when it had none), whether or not training had reported `started`; a run whose worker broke
+   * the protocol becomes `failed`.
    */
   ended(reason: string, status: 'interrupted' | 'failed', now: number = Date.now()): void {
     this.flush();
     const run = this.store.runs.require(this.runId);
-    if (run.status === 'running') this.store.runs.finish(this.runId, status, reason, now);
-    else if (run.status === 'queued') this.store.runs.finish(this.runId, 'failed', reason, now);
+    if (run.status === 'running' || run.status === 'queued') this.store.runs.finish(this.runId, status, reason, now);
   }
 
   /** A job cancelled before its worker started. */

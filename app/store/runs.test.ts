@@ -22,6 +22,7 @@ const ALLOWED = new Set([
   'queued>running',
   'queued>cancelled',
   'queued>failed',
+  'queued>interrupted',
   'running>completed',
   'running>failed',
   'running>cancelled',
