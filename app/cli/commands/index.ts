@@ -6,6 +6,8 @@ import { weightsFetchCommand, weightsImportCommand, weightsListCommand } from '.
 import { datasetInspectCommand } from './dataset-inspect.ts';
 import { datasetSplitCommand } from './dataset-split.ts';
 import { datasetPreviewCommand } from './dataset-preview.ts';
+import { exportCommand } from './export.ts';
+import { classifyCommand } from './classify.ts';
 import { trainCommand } from './train.ts';
 import { RUNS_COMMANDS } from './runs.ts';
 
@@ -22,4 +24,6 @@ export const COMMANDS: readonly Command[] = [
   datasetPreviewCommand,
   trainCommand,
   ...RUNS_COMMANDS,
+  exportCommand,
+  classifyCommand,
 ];
