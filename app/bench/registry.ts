@@ -2,6 +2,7 @@ import type { Benchmark } from './types.ts';
 import { modelFactsBenchmark } from './model-facts.bench.ts';
 import { storeBenchmark } from './store.bench.ts';
 import { pipelineBenchmark } from './pipeline.bench.ts';
+import { classifyBenchmark } from './classify.bench.ts';
 
 /** Every benchmark `npm run bench` runs, in order. */
-export const BENCHMARKS: readonly Benchmark[] = [modelFactsBenchmark, storeBenchmark, pipelineBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [modelFactsBenchmark, storeBenchmark, pipelineBenchmark, classifyBenchmark];
