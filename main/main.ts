@@ -1,17 +1,22 @@
-import { app, BrowserWindow, ipcMain, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, session, shell, type MenuItemConstructorOptions } from 'electron';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createApiHandlers, dispatch } from '../app/api/handlers.ts';
+import { createApiContext, createApiHandlers, dispatch, type ApiContext } from '../app/api/handlers.ts';
 import { CHANNELS } from '../app/common/ipc/contract.ts';
+import { PICK_PATH_CHANNEL, type PickKind } from '../app/common/ipc/desktop.ts';
+import { EVENTS_CHANNEL, type AppEvent } from '../app/common/ipc/events.ts';
 import { dataPaths, effnetHome } from '../app/node/paths.ts';
 import { applySessionPolicy, isTrustedSender, lockDownContents } from './security.ts';
+import { UtilityProcessSpawner } from './utility-spawner.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '..', 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
 const isAppUrl = (url: string) => url.split('#')[0] === rendererUrl;
+// dist/main/main.js → the project's workers/ folder (the bundle's import.meta.url is not app/jobs').
+const workersFolder = path.join(here, '..', '..', 'workers');
 
 // One data folder for the CLI, the server and the desktop app.
 app.setPath('userData', effnetHome());
@@ -20,6 +25,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   let window: BrowserWindow | null = null;
+  let context: ApiContext | null = null;
 
   app.on('second-instance', () => {
     if (window) {
@@ -32,7 +38,12 @@ if (!app.requestSingleInstanceLock()) {
     const folders = dataPaths();
     mkdirSync(folders.root, { recursive: true });
     applySessionPolicy(session.defaultSession);
-    const handlers = createApiHandlers({ env: process.env });
+    context = createApiContext({ env: process.env, shell: 'desktop', spawner: new UtilityProcessSpawner(), workersFolder });
+    const handlers = createApiHandlers(context);
+    const send = (event: AppEvent) => window?.webContents.send(EVENTS_CHANNEL, event);
+    context.events.subscribe(send);
+    context.events.subscribe((event) => notifyRunEnd(event, context!));
+
     for (const channel of CHANNELS) {
       ipcMain.handle(channel, async (event, ...args: unknown[]) => {
         if (!isTrustedSender(event, isAppUrl)) {
@@ -42,13 +53,74 @@ if (!app.requestSingleInstanceLock()) {
         return dispatch(handlers, channel, args);
       });
     }
-    Menu.setApplicationMenu(buildMenu(folders.root, folders.logs));
+    ipcMain.handle(PICK_PATH_CHANNEL, async (event, kind: unknown, title: unknown) => {
+      if (!isTrustedSender(event, isAppUrl) || (kind !== 'folder' && kind !== 'file')) return null;
+      return pickPath(kind, typeof title === 'string' ? title.slice(0, 200) : 'Open');
+    });
+
+    Menu.setApplicationMenu(buildMenu(folders.root, folders.logs, send));
     window = createWindow(folders.root);
+    window.on('closed', () => (window = null));
   });
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
+  // Running training saves a checkpoint before the app goes: hold the quit until the jobs stop.
+  app.on('will-quit', (event) => {
+    if (!context) return;
+    event.preventDefault();
+    const closing = context;
+    context = null;
+    void closing.close().finally(() => app.quit());
+  });
+
+  /** An OS notification when a training run ends, unless the window is in front (the user sees it). */
+  function notifyRunEnd(event: AppEvent, api: ApiContext): void {
+    if (event.type !== 'job:event' || event.job.event.type !== 'status' || event.job.runId === null) return;
+    const { status, message } = event.job.event;
+    if (status !== 'completed' && status !== 'failed' && status !== 'interrupted') return;
+    if (!Notification.isSupported() || window?.isFocused()) return;
+    const name = api.store().runs.get(event.job.runId)?.name ?? `Run ${event.job.runId}`;
+    const body = status === 'completed' ? 'Training finished.' : `Training ${status}${message ? `: ${message}` : '.'}`;
+    new Notification({ title: name, body }).show();
+  }
+
+  async function pickPath(kind: PickKind, title: string): Promise<string | null> {
+    const options = { title, properties: [kind === 'folder' ? ('openDirectory' as const) : ('openFile' as const)] };
+    const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  }
+
+  function buildMenu(dataFolder: string, logsFolder: string, send: (event: AppEvent) => void): Menu {
+    const openDataset = async () => {
+      const source = await pickPath('folder', 'Open a dataset folder');
+      if (source) send({ type: 'shell:open-dataset', source });
+    };
+    const file: MenuItemConstructorOptions = {
+      label: 'File',
+      submenu: [
+        { label: 'Open dataset…', accelerator: 'CmdOrCtrl+O', click: () => void openDataset() },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    };
+    return Menu.buildFromTemplate([
+      ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+      file,
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      {
+        role: 'help',
+        submenu: [
+          { label: 'Open the data folder', click: () => void shell.openPath(dataFolder) },
+          { label: 'Open logs', click: () => void shell.openPath(logsFolder) },
+          { type: 'separator' },
+          { label: 'About EffNet Studio', role: 'about' },
+        ],
+      },
+    ]);
+  }
 }
 
 function createWindow(stateFolder: string): BrowserWindow {
@@ -80,22 +152,4 @@ function createWindow(stateFolder: string): BrowserWindow {
   });
   void window.loadFile(rendererIndex);
   return window;
-}
-
-function buildMenu(dataFolder: string, logsFolder: string): Menu {
-  return Menu.buildFromTemplate([
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { role: 'fileMenu' },
-    { role: 'editMenu' },
-    { role: 'viewMenu' },
-    {
-      role: 'help',
-      submenu: [
-        { label: 'Open the data folder', click: () => void shell.openPath(dataFolder) },
-        { label: 'Open logs', click: () => void shell.openPath(logsFolder) },
-        { type: 'separator' },
-        { label: 'About EffNet Studio', role: 'about' },
-      ],
-    },
-  ]);
 }

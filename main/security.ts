@@ -1,21 +1,12 @@
 import type { IpcMainInvokeEvent, Session, WebContents } from 'electron';
 
+import { CONTENT_SECURITY_POLICY } from '../app/common/ipc/csp.ts';
+
 /**
- * Electron's security checklist: a strict CSP, no navigation away from the app, no new windows,
- * and IPC accepted only from the app's own top frame.
+ * Electron's security checklist: a strict CSP (the same one `effnet serve` sends), no navigation
+ * away from the app, no new windows, and IPC accepted only from the app's own top frame.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // Svelte sets inline style attributes for bars and charts; scripts stay 'self' only.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CONTENT_SECURITY_POLICY };
 
 export function applySessionPolicy(session: Session): void {
   session.webRequest.onHeadersReceived((details, callback) => {

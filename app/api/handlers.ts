@@ -1,43 +1,30 @@
-import { makeSpec, modelFacts, VARIANT_NAMES, VARIANTS } from '../common/efficientnet/index.ts';
+/**
+ * The core's implementation of the UI contract (app/common/ipc/contract.ts), composed from one
+ * small file per domain. The Electron main process and the headless server both serve exactly this.
+ */
 import { AppError, fail, ok, type Result } from '../common/errors.ts';
 import { parseCall, type ApiHandlers, type Channel, type ChannelResults } from '../common/ipc/contract.ts';
-import { effnetHome } from '../node/paths.ts';
-import { APP_VERSION } from '../common/version.ts';
+import type { ApiContext } from './context.ts';
+import { datasetHandlers } from './datasets.ts';
+import { modelHandlers } from './models.ts';
+import { runHandlers } from './runs.ts';
+import { systemHandlers } from './system.ts';
+import { trainingHandlers } from './training.ts';
 
-export interface ApiContext {
-  readonly env: NodeJS.ProcessEnv;
-}
+export { createApiContext, EventBus, type ApiContext } from './context.ts';
 
-/** The core's implementation of the UI contract; the Electron main process and the headless server both serve it. */
 export function createApiHandlers(context: ApiContext): ApiHandlers {
   return {
-    'app:info': async () => ({
-      version: APP_VERSION,
-      dataFolder: effnetHome(context.env),
-      platform: `${process.platform}-${process.arch}`,
-      node: process.version,
-    }),
-    'models:variants': async () =>
-      VARIANT_NAMES.map((name) => {
-        const row = VARIANTS[name];
-        const facts = modelFacts(makeSpec(name));
-        return {
-          name,
-          phi: row.phi,
-          width: row.width,
-          depth: row.depth,
-          resolution: row.resolution,
-          dropout: row.dropout,
-          totalParams: facts.totalParams,
-          macs: facts.macs,
-          paperTop1: row.paperTop1,
-        };
-      }),
-  };
+    ...systemHandlers(context),
+    ...modelHandlers(),
+    ...datasetHandlers(context),
+    ...runHandlers(context),
+    ...trainingHandlers(context),
+  } satisfies ApiHandlers;
 }
 
 /** Validates and dispatches one call; every outcome, failures included, comes back as a Result. */
-export async function dispatch(handlers: ApiHandlers, channel: unknown, args: unknown[]): Promise<Result<ChannelResults[Channel]>> {
+export async function dispatch(handlers: ApiHandlers, channel: unknown, args: unknown): Promise<Result<ChannelResults[Channel]>> {
   let call: { channel: Channel; args: unknown[] };
   try {
     call = parseCall(channel, args);

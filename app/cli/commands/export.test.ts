@@ -114,7 +114,6 @@ test('bad command lines are usage errors (exit 2); unknown models are errors (ex
     [['export', model, '--format', 'tflite', '--out', 'x'], /--format must be one of tfjs, onnx/],
     [['export', model, '--format', 'onnx', '--quantize', 'int4', '--out', 'x'], /--quantize must be one of none, float16, uint8/],
     [['export', model, '--format', 'onnx'], /--out DIR is required/],
-    [['export', 'out-onnx', '--format', 'onnx', '--out', 'x'], /already an exported model/],
     [['export', model, '--format', 'onnx', '--out', 'x', '--random', '-1'], /--random must be a whole number/],
   ] as const) {
     const { code, stderr } = await cli([...args]);
@@ -124,4 +123,7 @@ test('bad command lines are usage errors (exit 2); unknown models are errors (ex
   const { code, stderr } = await cli(['export', '99', '--format', 'onnx', '--out', 'x']);
   assert.equal(code, 1);
   assert.match(stderr, /There is no run 99/);
+  const exported = await cli(['export', 'out-onnx', '--format', 'onnx', '--out', 'x']);
+  assert.equal(exported.code, 1);
+  assert.match(exported.stderr, /already an exported model/);
 });

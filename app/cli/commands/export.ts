@@ -1,13 +1,8 @@
-import path from 'node:path';
-import { initBackend } from '../../backend/ladder.ts';
-import { locateModel, type ModelLocation } from '../../classify/model-location.ts';
-import { openExistingStore } from '../../classify/run-store.ts';
 import { AppError } from '../../common/errors.ts';
-import { exportModel, type ExportProgress, type ExportResult } from '../../export/export.ts';
+import type { ExportProgress, ExportResult } from '../../export/export.ts';
+import { exportFromSource } from '../../export/export-source.ts';
 import { isQuantization, QUANTIZATIONS } from '../../export/quantize.ts';
 import { EXPORTERS } from '../../export/registry.ts';
-import { checkpointValidationImages, datasetImages, type VerificationImage } from '../../export/verification-inputs.ts';
-import type { Store } from '../../store/index.ts';
 import { parseNumberOption, parseOptions, UsageError, writeJson, type CliIo, type Command } from '../command.ts';
 import { formatBytes, ProgressBar } from '../terminal.ts';
 
@@ -57,78 +52,29 @@ differ by more than 1e-4 (float32) or a quantized export agrees on fewer than 99
         `a whole number of at least ${min}`,
       );
 
-    let store: Store | undefined;
-    try {
-      const location = await locateModel(positionals[0]!, {
+    const result = await exportFromSource(
+      {
+        source: positionals[0]!,
+        format: format as ExportResult['format'],
+        quantization,
+        outDir: values.out,
+        imagesPath: values.images,
+        maxImages: count('max-images', 0),
+        randomInputs: count('random', 0),
+        batchSize: count('batch-size', 1),
+      },
+      {
         cwd: io.cwd,
-        openStore: () => (store ??= openExistingStore(io.env)),
-      });
-      if (location.kind !== 'model') {
-        throw new UsageError(
-          `${positionals[0]} is already an exported model (${location.kind}); export from a run or a saved model folder`,
-        );
-      }
-      const images = values.images ? await datasetImages(path.resolve(io.cwd, values.images)) : await runImages(location, io);
-      await initBackend({ env: io.env });
-      const progress = progressReporter(io);
-      const result = await exportModel(
-        {
-          modelDir: location.dir,
-          format: format as ExportResult['format'],
-          quantization,
-          outDir: path.resolve(io.cwd, values.out),
-          images,
-          maxImages: count('max-images', 0),
-          randomInputs: count('random', 0),
-          batchSize: count('batch-size', 1),
-          metrics: location.run ? runMetrics(location.run) : undefined,
-        },
-        { signal: io.signal, onProgress: progress },
-      );
-      if (location.run && store) recordArtifacts(store, location.run.id, result);
-      report(result, io, values.json === true);
-      return result.passed ? 0 : 1;
-    } finally {
-      store?.close();
-    }
+        env: io.env,
+        signal: io.signal,
+        onProgress: progressReporter(io),
+        onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+      },
+    );
+    report(result, io, values.json === true);
+    return result.passed ? 0 : 1;
   },
 };
-
-/** The validation images of the run the checkpoint belongs to (its split.json on its dataset). */
-async function runImages(location: Extract<ModelLocation, { kind: 'model' }>, io: CliIo): Promise<VerificationImage[]> {
-  const datasetPath = (location.run?.config.dataset as { path?: unknown } | undefined)?.path;
-  if (!location.checkpoint || typeof datasetPath !== 'string') return [];
-  try {
-    return await checkpointValidationImages(location.checkpoint, datasetPath);
-  } catch (error) {
-    io.stderr.write(
-      `warning: the run's validation images cannot be used (${(error as Error).message}); verifying on random images only.\n`,
-    );
-    return [];
-  }
-}
-
-function runMetrics(run: NonNullable<Extract<ModelLocation, { kind: 'model' }>['run']>): Record<string, number | null> {
-  return {
-    best_val_accuracy: run.bestValAccuracy,
-    best_epoch: run.bestEpoch,
-    final_val_accuracy: run.finalValAccuracy,
-    epochs: run.epochsDone,
-  };
-}
-
-/** The export belongs to the run: its artifact file and the verification report become artifact rows. */
-function recordArtifacts(store: Store, runId: number, result: ExportResult): void {
-  for (const file of result.files) {
-    const kind =
-      file.name === 'verification.json'
-        ? 'export-verification'
-        : path.join(result.outDir, file.name) === result.artifact
-          ? 'export'
-          : undefined;
-    if (kind) store.artifacts.add(runId, { kind, path: path.join(result.outDir, file.name), sha256: file.sha256, bytes: file.bytes });
-  }
-}
 
 /** Phases as lines on stderr; image preparation and verification as progress bars on a terminal. */
 function progressReporter(io: CliIo): (progress: ExportProgress) => void {

@@ -6,6 +6,7 @@ import { weightsFetchCommand, weightsImportCommand, weightsListCommand } from '.
 import { datasetInspectCommand } from './dataset-inspect.ts';
 import { datasetSplitCommand } from './dataset-split.ts';
 import { datasetPreviewCommand } from './dataset-preview.ts';
+import { serveCommand } from './serve.ts';
 import { exportCommand } from './export.ts';
 import { classifyCommand } from './classify.ts';
 import { trainCommand } from './train.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   datasetPreviewCommand,
   trainCommand,
   ...RUNS_COMMANDS,
+  serveCommand,
   exportCommand,
   classifyCommand,
 ];
