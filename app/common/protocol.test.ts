@@ -72,6 +72,12 @@ const GOOD_PARENT: readonly ParentMessage[] = [
   {
     protocolVersion: v,
     type: 'start',
+    job: { kind: 'export', payload: { source: '12', format: 'onnx', outDir: '/out', quantization: 'uint8' } },
+  },
+  { protocolVersion: v, type: 'start', job: { kind: 'classify', payload: { model: '/m/model.onnx', inputs: ['/photos'], topK: 3 } } },
+  {
+    protocolVersion: v,
+    type: 'start',
     job: { kind: 'train', payload: { config: { epochs: 3 }, runDir: '/runs/1', resumeFrom: '/runs/0/last' } },
   },
   { protocolVersion: v, type: 'start', job: { kind: 'evaluate', payload: { model: '/runs/1/model', dataset: '/data/x', split: 'test' } } },
@@ -98,7 +104,7 @@ const BAD_WORKER: readonly [string, unknown, string, string][] = [
   ['an unknown type', { protocolVersion: v, type: 'explode' }, 'protocol-unsupported', "Unsupported message type 'explode'"],
   ['a parent type', { protocolVersion: v, type: 'cancel' }, 'protocol-unsupported', "Unsupported message type 'cancel'"],
   ['an inherited name as type', { protocolVersion: v, type: 'toString' }, 'protocol-unsupported', "'toString'"],
-  ['an unknown job kind', { protocolVersion: v, type: 'ready', pid: 1, kind: 'export' }, 'protocol-invalid', 'kind'],
+  ['an unknown job kind', { protocolVersion: v, type: 'ready', pid: 1, kind: 'publish' }, 'protocol-invalid', 'kind'],
   ['started without a device', { protocolVersion: v, type: 'started', backend: 'cpu' }, 'protocol-invalid', 'device'],
   ['a negative step', { protocolVersion: v, type: 'progress', phase: 'train', step: -1, steps: 3 }, 'protocol-invalid', 'step'],
   ['a fractional step', { protocolVersion: v, type: 'progress', phase: 'train', step: 1.5, steps: 3 }, 'protocol-invalid', 'step'],
@@ -126,7 +132,19 @@ const BAD_PARENT: readonly [string, unknown, string, string][] = [
   ['an unknown type', { protocolVersion: v, type: 'shutdown' }, 'protocol-unsupported', "Unsupported message type 'shutdown'"],
   ['a worker type', { protocolVersion: v, type: 'finished', cancelled: false, summary: null }, 'protocol-unsupported', "'finished'"],
   ['start without a job', { protocolVersion: v, type: 'start' }, 'protocol-invalid', 'job'],
-  ['an unknown job kind', { protocolVersion: v, type: 'start', job: { kind: 'export', payload: {} } }, 'protocol-invalid', 'job.kind'],
+  ['an unknown job kind', { protocolVersion: v, type: 'start', job: { kind: 'publish', payload: {} } }, 'protocol-invalid', 'job.kind'],
+  [
+    'an export format that does not exist',
+    { protocolVersion: v, type: 'start', job: { kind: 'export', payload: { source: '12', format: 'tflite', outDir: '/out' } } },
+    'protocol-invalid',
+    'job.payload.format',
+  ],
+  [
+    'a classify job with nothing to classify',
+    { protocolVersion: v, type: 'start', job: { kind: 'classify', payload: { model: '/m', inputs: [] } } },
+    'protocol-invalid',
+    'job.payload.inputs',
+  ],
   [
     'a payload of another kind',
     { protocolVersion: v, type: 'start', job: { kind: 'inspect', payload: { config: {}, runDir: '/r' } } },

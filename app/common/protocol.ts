@@ -14,7 +14,7 @@ import { AppError, type ErrorData } from './errors.ts';
 export const PROTOCOL_VERSION = 1;
 
 /** One worker entry point per kind (`workers/<kind>.ts`). */
-export const JOB_KINDS = ['train', 'evaluate', 'inspect'] as const;
+export const JOB_KINDS = ['train', 'evaluate', 'inspect', 'export', 'classify'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 const version = z.literal(PROTOCOL_VERSION);
@@ -56,10 +56,35 @@ export const evaluateJobSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(4096).optional(),
 });
 
+export const exportJobSchema = z.strictObject({
+  /** A run id, a run or checkpoint folder, or a saved model folder (absolute). */
+  source: z.string().min(1),
+  format: z.enum(['tfjs', 'onnx']),
+  quantization: z.enum(['none', 'float16', 'uint8']).optional(),
+  /** The export folder (absolute); an earlier export there is replaced. */
+  outDir: z.string().min(1),
+  /** Verify on this dataset instead of the run's validation images. */
+  imagesPath: z.string().min(1).optional(),
+  maxImages: count.optional(),
+  randomInputs: count.optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+});
+
+export const classifyJobSchema = z.strictObject({
+  /** A run id, a model folder, an exported tfjs folder or an .onnx file (absolute). */
+  model: z.string().min(1),
+  /** Image files and folders (absolute); folders are searched recursively. */
+  inputs: z.array(z.string().min(1)).min(1),
+  topK: z.number().int().min(1).max(1000).optional(),
+  batchSize: z.number().int().min(1).max(4096).optional(),
+});
+
 export const jobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('train'), payload: trainJobSchema }),
   z.strictObject({ kind: z.literal('evaluate'), payload: evaluateJobSchema }),
   z.strictObject({ kind: z.literal('inspect'), payload: inspectJobSchema }),
+  z.strictObject({ kind: z.literal('export'), payload: exportJobSchema }),
+  z.strictObject({ kind: z.literal('classify'), payload: classifyJobSchema }),
 ]);
 export type JobSpec = z.infer<typeof jobSchema>;
 export type JobPayload<K extends JobKind> = Extract<JobSpec, { kind: K }>['payload'];

@@ -23,8 +23,8 @@ import { DEFAULT_PROGRESS_INTERVAL_MS, RunRecorder } from './recorder.ts';
 import { ChildProcessSpawner, type WorkerProcess, type WorkerSpawner } from './spawner.ts';
 import type { JobEvent, JobHandle, JobInfo, JobListener, JobResult, JobStatus, JobStatusEvent } from './types.ts';
 
-/** Jobs of each kind that run at once unless configured: one training, one evaluation, two inspections. */
-export const DEFAULT_CONCURRENCY: Readonly<Record<JobKind, number>> = { train: 1, evaluate: 1, inspect: 2 };
+/** Jobs of each kind that run at once unless configured: one training, one evaluation, two inspections, one export, one classification. */
+export const DEFAULT_CONCURRENCY: Readonly<Record<JobKind, number>> = { train: 1, evaluate: 1, inspect: 2, export: 1, classify: 1 };
 /** A worker that said `finished` but has not exited after this long is killed. */
 const EXIT_GRACE_MS = 10_000;
 

@@ -18,7 +18,7 @@ export type JobStatusChange = {
 /** One live event of a job, as the job manager publishes it (app/jobs/types.ts JobEvent). */
 export interface LiveJobEvent {
   readonly jobId: string;
-  readonly kind: 'train' | 'evaluate' | 'inspect';
+  readonly kind: 'train' | 'evaluate' | 'inspect' | 'export' | 'classify';
   readonly runId: number | null;
   readonly seq: number;
   readonly time: number;

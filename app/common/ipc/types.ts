@@ -139,7 +139,7 @@ export interface RunEvaluation {
 /** A job of the job manager (app/jobs/types.ts JobInfo). */
 export interface JobSummary {
   readonly id: string;
-  readonly kind: 'train' | 'evaluate' | 'inspect';
+  readonly kind: 'train' | 'evaluate' | 'inspect' | 'export' | 'classify';
   readonly runId: number | null;
   readonly status: RunStatus;
   readonly paused: boolean;
