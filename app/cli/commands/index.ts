@@ -1,6 +1,8 @@
 import type { Command } from '../command.ts';
 import { variantsCommand } from './variants.ts';
 import { scaleCommand } from './scale.ts';
+import { scaleSearchCommand } from './scale-search.ts';
+import { scaleFamilyCommand } from './scale-family.ts';
 import { doctorCommand } from './doctor.ts';
 import { weightsFetchCommand, weightsImportCommand, weightsListCommand } from './weights.ts';
 import { datasetInspectCommand } from './dataset-inspect.ts';
@@ -16,6 +18,8 @@ import { RUNS_COMMANDS } from './runs.ts';
 export const COMMANDS: readonly Command[] = [
   variantsCommand,
   scaleCommand,
+  scaleSearchCommand,
+  scaleFamilyCommand,
   weightsListCommand,
   weightsFetchCommand,
   weightsImportCommand,
