@@ -35,7 +35,10 @@ export interface ExportSourceOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-export async function exportFromSource(request: ExportSourceRequest, options: ExportSourceOptions): Promise<ExportResult & { runId: number | null }> {
+export async function exportFromSource(
+  request: ExportSourceRequest,
+  options: ExportSourceOptions,
+): Promise<ExportResult & { runId: number | null }> {
   let store: Store | undefined;
   try {
     const location = await locateModel(request.source, { cwd: options.cwd, openStore: () => (store ??= openExistingStore(options.env)) });
@@ -71,7 +74,10 @@ export async function exportFromSource(request: ExportSourceRequest, options: Ex
 }
 
 /** The validation images of the run the checkpoint belongs to (its split.json on its dataset). */
-async function runImages(location: Extract<ModelLocation, { kind: 'model' }>, onWarning?: (message: string) => void): Promise<VerificationImage[]> {
+async function runImages(
+  location: Extract<ModelLocation, { kind: 'model' }>,
+  onWarning?: (message: string) => void,
+): Promise<VerificationImage[]> {
   const datasetPath = (location.run?.config.dataset as { path?: unknown } | undefined)?.path;
   if (!location.checkpoint || typeof datasetPath !== 'string') return [];
   try {
