@@ -4,7 +4,7 @@ import { trainConfigSchema } from '../../../app/common/train-config.ts';
 import { extent, niceTicks } from './chart.ts';
 import { accuracy, classScores } from './classification.ts';
 import { EMPTY_LIVE, formatEta, reduceLive, LOG_LINES } from './live-run.ts';
-import { defaultForm, formWarnings, toConfig, validateForm } from './new-run.ts';
+import { defaultForm, formWarnings, suggestedLearningRate, toConfig, validateForm } from './new-run.ts';
 
 describe('chart axes', () => {
   it.each([
@@ -82,6 +82,16 @@ describe('the New run form', () => {
     const warnings = formWarnings(defaultForm('/data'), { cached: false, fetchCommand: 'effnet weights fetch b0 --notop' });
     expect(warnings.join(' ')).toContain('effnet weights fetch b0 --notop');
     expect(formWarnings(defaultForm('/data'), { cached: true, fetchCommand: '' })).toEqual([]);
+  });
+  it("suggests the trainer's higher from-scratch learning rate only for full training from random weights", () => {
+    expect(suggestedLearningRate('full', 'none')).toBe(1e-2);
+    expect(suggestedLearningRate('full', 'imagenet')).toBe(1e-3);
+    expect(suggestedLearningRate('finetune', 'none')).toBe(1e-4);
+    const scratch = { ...defaultForm('/data'), mode: 'full' as const, weights: 'none' as const, learningRate: 1e-2 };
+    expect(formWarnings(scratch, null)).toEqual([]);
+    expect(formWarnings({ ...scratch, weights: 'imagenet' }, { cached: true, fetchCommand: '' }).join(' ')).toContain(
+      'destroys pretrained',
+    );
   });
 });
 

@@ -38,6 +38,16 @@ export interface RunForm {
 /** Learning rates that work for each mode (Keras' transfer-learning guide: a new head learns fast; unfrozen pretrained layers need a small rate). */
 export const SUGGESTED_LEARNING_RATE: Readonly<Record<TrainMode, number>> = { head: 1e-3, finetune: 1e-4, full: 1e-3 };
 
+/**
+ * From random weights nothing pretrained can be destroyed and small datasets give few steps, so
+ * the trainer's own from-scratch default (app/common/train-config.ts) is higher: keep the form equal.
+ */
+export const FROM_SCRATCH_LEARNING_RATE = 1e-2;
+
+export function suggestedLearningRate(mode: TrainMode, weights: RunForm['weights']): number {
+  return mode === 'full' && weights === 'none' ? FROM_SCRATCH_LEARNING_RATE : SUGGESTED_LEARNING_RATE[mode];
+}
+
 export function defaultForm(dataset = ''): RunForm {
   return {
     name: '',
@@ -116,7 +126,7 @@ export function formWarnings(form: RunForm, weights: { cached: boolean; fetchCom
       `The ImageNet weights for ${form.variant.toUpperCase()} are not downloaded yet: run “${weights.fetchCommand}” first, or choose Random weights.`,
     );
   }
-  if (form.mode !== 'head' && form.learningRate > 3e-3)
+  if (form.mode !== 'head' && form.weights !== 'none' && form.learningRate > 3e-3)
     warnings.push('A learning rate above 0.003 often destroys pretrained features when layers are unfrozen.');
   return warnings;
 }
