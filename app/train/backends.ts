@@ -1,20 +1,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/ladder.ts';
+import { registerWasmTrainingKernels } from '../backend/wasm-kernels/index.ts';
+import {
+  estimateWasmTrainingBytes,
+  largestWasmBatch,
+  WASM_TRAINING_BUDGET,
+  type TrainingWorkload,
+} from '../backend/wasm-kernels/memory.ts';
 import { useFastCpuKernels } from './cpu-kernels.ts';
 
 /**
- * Which tfjs backend runs what. The ladder (app/backend) picks the fastest backend that loads; the
- * `wasm` backend has no gradient kernels for EfficientNet (DepthwiseConv2dNativeBackpropInput and
- * its filter twin are not registered in tfjs-backend-wasm 4.22; platform-facts.md), so when the
- * ladder lands on wasm, training steps run on `cpu` and only forward passes (embeddings,
- * validation) use wasm, about 10× faster there than on cpu.
+ * Which tfjs backend runs what. The ladder (app/backend) picks the fastest backend that loads, and
+ * training and forward passes both run on it. tfjs-backend-wasm 4.22 lacks EfficientNet's gradient
+ * kernels (DepthwiseConv2dNativeBackpropInput and its filter twin, Conv2DBackpropFilter;
+ * platform-facts.md): app/backend/wasm-kernels registers them, so wasm trains too (issue 7).
  *
  * Switching is cheap and safe: tfjs keeps each tensor's data on the backend that made it and moves
  * it on first use by another backend (tfjs-core DataStorage.get → engine.moveData), so the model's
  * variables follow the current backend.
  */
 export interface Backends {
-  /** Gradient steps: 'tensorflow' or 'cpu'. */
+  /** Gradient steps: 'tensorflow', 'wasm' or 'cpu'. */
   readonly train: string;
   /** Forward-only work. */
   readonly forward: string;
@@ -23,10 +29,16 @@ export interface Backends {
   readonly note?: string;
 }
 
-export async function chooseBackends(env: NodeJS.ProcessEnv): Promise<Backends> {
+/**
+ * `workload`: the backpropagating pass (finetune and full modes; head mode trains a small head on
+ * cached embeddings and needs none). One that would outgrow wasm's 4 GiB heap trains on `cpu`.
+ */
+export async function chooseBackends(env: NodeJS.ProcessEnv, workload?: TrainingWorkload): Promise<Backends> {
   const report = await initBackend({ env });
   const forward = report.backend;
-  const train = forward === 'wasm' ? 'cpu' : forward;
+  const tooBig = forward === 'wasm' && workload !== undefined && estimateWasmTrainingBytes(workload) > WASM_TRAINING_BUDGET;
+  const train = tooBig ? 'cpu' : forward;
+  if (train === 'wasm') registerWasmTrainingKernels();
   if (train === 'cpu') {
     await tf.ready();
     useFastCpuKernels();
@@ -38,7 +50,7 @@ export async function chooseBackends(env: NodeJS.ProcessEnv): Promise<Backends> 
     device: report.device,
     ...(forward !== train
       ? {
-          note: `Training steps run on the '${train}' backend: '${forward}' has no gradient kernels for EfficientNet. Forward passes use '${forward}'.`,
+          note: `Training steps run on the '${train}' backend, about 10× slower: a batch of ${workload?.batchSize} needs about ${((workload ? estimateWasmTrainingBytes(workload) : 0) / 2 ** 30).toFixed(1)} GiB, more than the ${forward} heap holds. A batchSize of ${workload ? largestWasmBatch(workload) : 1} or less (with accumulationSteps for the same effective batch) trains on '${forward}'. Forward passes use '${forward}'.`,
         }
       : {}),
   };

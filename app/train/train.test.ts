@@ -133,8 +133,10 @@ test('head mode trains a new classifier on a frozen backbone, computing embeddin
   assert.ok(first.summary.best && first.summary.best.value >= 0.8, `best val_accuracy ${first.summary.best?.value}`);
   const losses = first.summary.history.map((record) => record.metrics.loss!);
   assert.ok(
-    losses[0]! > 0.9 && Math.min(...losses.slice(1)) < 0.3,
-    `the new classifier starts near chance (ln 3) and learns: ${losses.join(', ')}`,
+    // A new (glorot-initialised) classifier: the first epoch's mean loss is well above what it learns to
+    // (a classifier copied from the full-mode model would start at its low loss).
+    losses[0]! > 2 * Math.min(...losses.slice(1)) && Math.min(...losses.slice(1)) < 0.3,
+    `the new classifier starts high and learns: ${losses.join(', ')}`,
   );
   assert.ok(first.logs.some((line) => line.startsWith('Computing embeddings of 72 images')));
   assert.ok(second.logs.some((line) => line.startsWith('Using cached embeddings')));

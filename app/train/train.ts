@@ -3,7 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
-import { effectiveWeightDecay, parseTrainConfig, type TrainConfig } from '../common/train-config.ts';
+import {
+  effectiveBatchNormMomentum,
+  effectiveLearningRate,
+  effectiveWeightDecay,
+  parseTrainConfig,
+  trainsFromScratch,
+  type TrainConfig,
+} from '../common/train-config.ts';
 import type { TrainEvent, TrainSummary } from '../common/train-types.ts';
 import { saveModel } from '../model/model-format.ts';
 import { chooseBackends, type Backends } from './backends.ts';
@@ -55,7 +62,12 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
 
   const resume = options.resumeFrom ? await readCheckpoint(options.resumeFrom) : null;
   const seed = resume?.state.seed ?? config.seed ?? randomBytes(4).readUInt32LE(0);
-  const backends = await chooseBackends(env);
+  const backends = await chooseBackends(
+    env,
+    config.mode === 'head'
+      ? undefined
+      : { batchSize: config.batchSize, variant: config.model.variant, resolution: config.model.resolution },
+  );
   if (backends.note) emit({ type: 'log', level: 'info', message: backends.note });
   const data = await loadTrainingData(config.dataset, { split: resume?.split, signal: hooks.signal });
   for (const warning of data.warnings) emit({ type: 'warning', ...warning });
@@ -69,7 +81,15 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
       details: { hint: 'Use model.weights "imagenet", start from a trained model (model.initialModel), or train in full mode.' },
     });
   }
-  const prepared = await prepareModel(config, data.classes, seed, env);
+  const bnMomentum = effectiveBatchNormMomentum(config, data.train.length);
+  const prepared = await prepareModel({ ...config, model: { ...config.model, bnMomentum } }, data.classes, seed, env);
+  if (trainsFromScratch(config)) {
+    emit({
+      type: 'log',
+      level: 'info',
+      message: `From random weights: learning rate ${effectiveLearningRate(config)}, BatchNorm momentum ${bnMomentum}.`,
+    });
+  }
   for (const message of prepared.messages) emit({ type: 'log', level: 'info', message });
   const { model, spec } = prepared;
   let source: BatchSource | null = null;
@@ -169,7 +189,7 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
         stepsPerEpoch,
         schedule: {
           name: config.schedule.name,
-          learningRate: config.optimizer.learningRate,
+          learningRate: effectiveLearningRate(config),
           minLearningRate: config.schedule.minLearningRate,
           warmupSteps: warmupStepsFor(config.schedule.warmupEpochs, stepsPerEpoch, totalSteps),
           totalSteps,

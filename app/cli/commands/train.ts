@@ -52,7 +52,7 @@ export const trainCommand: Command = {
                         embeddings; finetune also the top --unfreeze blocks; full every layer
   --epochs N            (default 10)
   --batch-size N        (default 32)
-  --lr X                learning rate (default 0.001)
+  --lr X                learning rate (default 0.001; 0.01 in full mode with --weights none)
   --image-size N        input resolution in pixels (default: the variant's)
   --weights W           imagenet | none | FOLDER of a saved model to start from (default imagenet)
   --name NAME           the run's name (default: "<variant> <mode> on <dataset folder>")

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { estimateWasmTrainingBytes, largestWasmBatch, WASM_TRAINING_BUDGET } from './memory.ts';
+import { chooseBackends } from '../../train/backends.ts';
+
+// Measured: B0 at 224 px, batch 2, grew the wasm heap to 1.23 GiB; batch 8 aborted the module.
+const CASES = [
+  { workload: { variant: 'b0', batchSize: 2 }, fits: true },
+  { workload: { variant: 'b0', batchSize: 4 }, fits: true },
+  { workload: { variant: 'b0', batchSize: 8 }, fits: false },
+  { workload: { variant: 'b0', batchSize: 16, resolution: 96 }, fits: true },
+  { workload: { variant: 'b0', batchSize: 32, resolution: 224 }, fits: false },
+  { workload: { variant: 'b3', batchSize: 4 }, fits: false },
+];
+
+for (const { workload, fits } of CASES) {
+  test(`${workload.variant} at ${workload.resolution ?? 'its'} px, batch ${workload.batchSize}: ${fits ? 'fits' : 'does not fit'} the wasm heap`, () => {
+    assert.equal(estimateWasmTrainingBytes(workload) <= WASM_TRAINING_BUDGET, fits);
+    const largest = largestWasmBatch(workload);
+    assert.ok(estimateWasmTrainingBytes({ ...workload, batchSize: largest }) <= WASM_TRAINING_BUDGET || largest === 1);
+    assert.ok(estimateWasmTrainingBytes({ ...workload, batchSize: largest + 1 }) > WASM_TRAINING_BUDGET);
+  });
+}
+
+test('a pass too big for the wasm heap trains on cpu, and the note says which batch size would fit', async () => {
+  const env = { ...process.env, EFFNET_BACKEND: 'wasm' };
+  const big = await chooseBackends(env, { variant: 'b0', batchSize: 32 });
+  assert.equal(big.train, 'cpu');
+  assert.equal(big.forward, 'wasm');
+  assert.match(big.note ?? '', /batchSize of 5 or less/);
+  const small = await chooseBackends(env, { variant: 'b0', batchSize: 4 });
+  assert.equal(small.train, 'wasm');
+  assert.equal(small.note, undefined);
+});
