@@ -4,36 +4,12 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { COMMANDS } from './commands/index.ts';
-import { main } from './main.ts';
-import type { CliIo } from './command.ts';
 import { PROJECT_ROOT, sharedPath } from '../node/shared-path.ts';
+import { runCli } from './test-support.ts';
 
 const run = promisify(execFile);
 const BIN = path.join(PROJECT_ROOT, 'app', 'cli', 'effnet.mjs');
-
-/** Runs the CLI in-process with captured output. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env,
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 test('the real `effnet variants --json` binary matches the torchvision/Keras fixture exactly', async () => {
   const { stdout } = await run(process.execPath, [BIN, 'variants', '--json']);

@@ -3,35 +3,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
 import { onnxExporter } from '../../export/onnx/onnx-exporter.ts';
 import { saveTestModel, TEST_LABELS, writeMixedFolder, type MixedFolder } from '../../export/test-models.ts';
 import { loadModel } from '../../model/model-format.ts';
-import type { CliIo } from '../command.ts';
-import { main } from '../main.ts';
+import { runCli } from '../test-support.ts';
 
 let folder = '';
 let mixed: MixedFolder;
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env: { EFFNET_HOME: path.join(folder, 'home'), EFFNET_BACKEND: 'cpu' },
-    cwd: folder,
-    signal: new AbortController().signal,
-  };
-  return { code: await main(args, io), stdout, stderr };
+function cli(args: string[]) {
+  return runCli(args, { env: { EFFNET_HOME: path.join(folder, 'home'), EFFNET_BACKEND: 'cpu' }, cwd: folder });
 }
 
 before(async () => {

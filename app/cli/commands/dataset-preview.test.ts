@@ -3,31 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import sharp from 'sharp';
-import type { CliIo } from '../command.ts';
-import { main } from '../main.ts';
+import { runCli } from '../test-support.ts';
 
 let folder = '';
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env: process.env,
-    cwd: folder,
-    signal: new AbortController().signal,
-  };
-  return { code: await main(args, io), stdout, stderr };
+function cli(args: string[]) {
+  return runCli(args, { cwd: folder });
 }
 
 before(async () => {

@@ -4,12 +4,10 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../node/shared-path.ts';
-import type { CliIo } from '../command.ts';
-import { main } from '../main.ts';
 import { dataFolderStatus, type DoctorResult } from './doctor.ts';
+import { runCli } from '../test-support.ts';
 
 const run = promisify(execFile);
 const BIN = path.join(PROJECT_ROOT, 'app', 'cli', 'effnet.mjs');
@@ -20,24 +18,8 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-async function doctor(args: string[], env: NodeJS.ProcessEnv) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env,
-    cwd: process.cwd(),
-    signal: new AbortController().signal,
-  };
-  return { code: await main(['doctor', ...args], io), stdout, stderr };
+function doctor(args: string[], env: NodeJS.ProcessEnv) {
+  return runCli(['doctor', ...args], { env });
 }
 
 test('the real `effnet doctor --json` reports backend, ladder, versions, system, GPU diagnosis, smoke test and data folder', async (t) => {

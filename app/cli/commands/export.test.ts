@@ -3,35 +3,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { classImagePng, saveTestModel, TEST_LABELS } from '../../export/test-models.ts';
 import { dataPaths } from '../../node/paths.ts';
 import { openStore } from '../../store/index.ts';
-import type { CliIo } from '../command.ts';
-import { main } from '../main.ts';
+import { runCli } from '../test-support.ts';
 
 let folder = '';
 let env: NodeJS.ProcessEnv;
 let checkpoint = '';
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        append(String(chunk));
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env,
-    cwd: folder,
-    signal: new AbortController().signal,
-  };
-  return { code: await main(args, io), stdout, stderr };
+function cli(args: string[]) {
+  return runCli(args, { env, cwd: folder });
 }
 
 before(async () => {
