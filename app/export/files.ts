@@ -2,27 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../common/errors.ts';
+import { swapInFolder } from '../node/durable.ts';
 
-/** Writes a file and fsyncs it, so a later rename of its folder publishes complete files only. */
-export async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncFolder, writeDurably } from '../node/durable.ts';
 
 export interface ExportedFile {
   /** Relative to the export folder, POSIX separators. */
@@ -58,23 +40,7 @@ export const EXPORT_MARKER = 'verification.json';
  */
 export async function publishFolder(temp: string, target: string): Promise<void> {
   await checkReplaceable(target);
-  await syncFolder(temp);
-  let backup: string | undefined;
-  try {
-    await fs.stat(target);
-    backup = `${path.dirname(target)}${path.sep}.${path.basename(target)}.replaced-${process.pid}-${Date.now()}`;
-    await fs.rename(target, backup);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  try {
-    await fs.rename(temp, target);
-  } catch (error) {
-    if (backup) await fs.rename(backup, target);
-    throw error;
-  }
-  await syncFolder(path.dirname(target));
-  if (backup) await fs.rm(backup, { recursive: true, force: true });
+  await swapInFolder(temp, target);
 }
 
 export async function checkReplaceable(target: string): Promise<void> {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
+import { swapInFolder, writeDurably } from '../node/durable.ts';
 
 /**
  * A tfjs IOHandler for the file system, in plain Node (tfjs-node's `file://` handler is not
@@ -76,25 +77,11 @@ export async function writeFolderAtomically(dir: string, files: ReadonlyMap<stri
   await checkReplaceable(target);
   await fs.mkdir(parent, { recursive: true });
   const temp = await fs.mkdtemp(path.join(parent, `.${base}.saving-`));
-  let backup: string | undefined;
   try {
     for (const [name, content] of files) await writeDurably(path.join(temp, name), content);
-    await syncFolder(temp);
-    // rename(2) cannot replace a non-empty folder: move the old one aside first, then swap in the
-    // new one. A crash between the two renames leaves both complete folders on disk (see the hint
-    // in loadArtifacts), never a half-written model.
-    if (await exists(target)) {
-      backup = `${parent}${path.sep}.${base}.replaced-${process.pid}-${Date.now()}`;
-      await fs.rename(target, backup);
-    }
-    try {
-      await fs.rename(temp, target);
-    } catch (error) {
-      if (backup !== undefined) await fs.rename(backup, target);
-      backup = undefined;
-      throw error;
-    }
-    await syncFolder(parent);
+    // A crash between swapInFolder's two renames leaves both complete folders on disk (see the
+    // hint in loadArtifacts), never a half-written model.
+    await swapInFolder(temp, target);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
     if (error instanceof AppError) throw error;
@@ -103,7 +90,6 @@ export async function writeFolderAtomically(dir: string, files: ReadonlyMap<stri
       cause: error,
     });
   }
-  if (backup !== undefined) await fs.rm(backup, { recursive: true, force: true });
 }
 
 async function checkReplaceable(target: string): Promise<void> {
@@ -123,36 +109,6 @@ async function checkReplaceable(target: string): Promise<void> {
     throw new AppError('model-save-failed', `Cannot save a model to ${target}: the folder holds other files and no model.json.`, {
       hint: 'Saving replaces the whole folder; choose an empty or new folder.',
     });
-  }
-}
-
-async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a folder so the names in it survive a power cut; Windows cannot open folders for this. */
-async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.stat(file);
-    return true;
-  } catch {
-    return false;
   }
 }
 

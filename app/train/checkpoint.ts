@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
+import { swapInFolder, writeDurably } from '../node/durable.ts';
 import type { ModelSpec } from '../common/efficientnet/index.ts';
 import type { EpochRecord } from '../common/train-types.ts';
 import type { SavedSplit } from '../dataset/split.ts';
@@ -92,7 +93,7 @@ export async function writeCheckpoint(dir: string, content: CheckpointContent): 
     await writeDurably(path.join(temp, SPLIT_FILE), `${JSON.stringify(content.split)}\n`);
     // Written last: a folder with trainer.json is complete.
     await writeDurably(path.join(temp, TRAINER_FILE), `${JSON.stringify(content.state, null, 2)}\n`);
-    await replaceFolder(temp, target);
+    await swapInFolder(temp, target);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
     if (error instanceof AppError) throw error;
@@ -111,7 +112,7 @@ export async function copyCheckpoint(from: string, dir: string): Promise<Written
   const temp = await fs.mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.saving-`));
   try {
     await fs.cp(from, temp, { recursive: true });
-    await replaceFolder(temp, target);
+    await swapInFolder(temp, target);
   } catch (error) {
     await fs.rm(temp, { recursive: true, force: true });
     throw new AppError('checkpoint-write-failed', `Could not copy the checkpoint to ${target}: ${(error as Error).message}`, {
@@ -187,44 +188,6 @@ export async function restoreWeights(model: tf.LayersModel, modelDir: string): P
 
 function sameShape(a: readonly (number | null)[], b: readonly (number | null)[]): boolean {
   return a.length === b.length && a.every((size, i) => size === b[i]);
-}
-
-/** rename(2) cannot replace a non-empty folder: move the old one aside, swap the new one in, then delete the old. */
-async function replaceFolder(temp: string, target: string): Promise<void> {
-  await syncFolder(temp);
-  let backup: string | undefined;
-  if (await exists(target)) {
-    backup = `${target}.replaced-${process.pid}-${Date.now()}`;
-    await fs.rename(target, backup);
-  }
-  try {
-    await fs.rename(temp, target);
-  } catch (error) {
-    if (backup) await fs.rename(backup, target);
-    throw error;
-  }
-  await syncFolder(path.dirname(target));
-  if (backup) await fs.rm(backup, { recursive: true, force: true });
-}
-
-async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await fs.open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** sha256 over every file's relative path and content, in path order, and the total bytes. */
