@@ -9,28 +9,14 @@ import {
 } from '../common/store-types.ts';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.ts';
+import type { RunRecord } from './rows.ts';
 
-interface ListRecord {
-  id: number;
-  name: string;
-  dataset_id: number | null;
-  status: RunStatus;
-  status_message: string | null;
-  backend: string | null;
-  device: string | null;
-  seed: number | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  resumed_from: number | null;
-  epochs_done: number;
-  best_val_accuracy: number | null;
-  best_epoch: number | null;
-  final_val_accuracy: number | null;
+/** A runs-list row: the run's own columns (without the config and owner) plus what the list joins in. */
+type ListRecord = Omit<RunRecord, 'config' | 'owner_pid' | 'owner_host' | 'owner_boot'> & {
   dataset_name: string | null;
   tags: string;
   duration_ms: number | null;
-}
+};
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
