@@ -3,6 +3,7 @@
  * unreadable files, exact duplicates and train/val or cross-class leaks, empty, tiny and imbalanced
  * classes, image sizes and greyscale share, plus a content fingerprint.
  */
+import { ISSUE_KINDS, type DatasetIssue, type IssueKind, type SizeStats } from '../common/ipc/types.ts';
 import { datasetFingerprint } from './fingerprint.ts';
 import { scanItems, type ScannedItem, type ScanOptions } from './scan.ts';
 import { compareText, type Dataset, type DatasetFormat, type IgnoreReason, type SplitName } from './types.ts';
@@ -17,23 +18,9 @@ export const IMBALANCE_RATIO = 10;
 /** A class needs one image to train on and one to validate on. */
 export const SMALL_CLASS_MINIMUM = 2;
 
-export const ISSUE_KINDS = ['unreadable', 'duplicate', 'empty-class', 'small-class', 'imbalance', 'ignored'] as const;
-export type IssueKind = (typeof ISSUE_KINDS)[number];
-
-export interface HealthIssue {
-  readonly kind: IssueKind;
-  /** Relative to the dataset root; '.' for the dataset as a whole. */
-  readonly path: string;
-  readonly message: string;
-  readonly class?: string;
-  readonly details?: Record<string, unknown>;
-}
-
-export interface SizeStats {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
-}
+// The report's issue and size types live in app/common: the UI shows them and cannot import Node code.
+export { ISSUE_KINDS, type IssueKind, type SizeStats };
+export type HealthIssue = DatasetIssue;
 
 export interface ClassHealth {
   readonly name: string;
