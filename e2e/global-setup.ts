@@ -9,9 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { makeShapesDataset } from './fixtures/make-dataset.ts';
-import { seedExampleRuns } from '../app/api/test-support.ts';
-import { openStore } from '../app/store/index.ts';
+import { prepareHome } from './fixtures/prepare-home.ts';
 import type { E2eState } from './helpers/app.ts';
 import { chromiumPath } from './helpers/browser.ts';
 
@@ -48,11 +46,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   }
   buildRendererIfNeeded();
   const home = mkdtempSync(path.join(os.tmpdir(), 'effnet-e2e-'));
-  const dataset = path.join(home, 'datasets', 'shapes');
-  const classes = await makeShapesDataset(dataset);
-  const store = openStore(path.join(home, 'effnet.sqlite'));
-  seedExampleRuns(store, { datasetPath: dataset, classes, runsFolder: path.join(home, 'runs') });
-  store.close();
+  const { dataset, classes, queries } = await prepareHome(home);
 
   const server = spawn(process.execPath, [path.join(root, 'app', 'cli', 'effnet.mjs'), 'serve', '--port', '0', '--json'], {
     cwd: root,
@@ -68,7 +62,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     });
   });
   const url = new URL(ready.url);
-  const state: E2eState = { url: ready.url, origin: url.origin, token: url.searchParams.get('token')!, home, dataset, classes };
+  const state: E2eState = { url: ready.url, origin: url.origin, token: url.searchParams.get('token')!, home, dataset, classes, queries };
   process.env.EFFNET_E2E_STATE = JSON.stringify(state);
   console.log(`e2e: effnet serve at ${url.origin}, data in ${home}`);
 

@@ -7,6 +7,7 @@ import { CHANNELS } from '../app/common/ipc/contract.ts';
 import { PICK_PATH_CHANNEL, type PickKind } from '../app/common/ipc/desktop.ts';
 import { EVENTS_CHANNEL, type AppEvent } from '../app/common/ipc/events.ts';
 import { dataPaths, effnetHome } from '../app/node/paths.ts';
+import { RESOURCES_ENV } from '../app/node/resources.ts';
 import { applySessionPolicy, isTrustedSender, lockDownContents } from './security.ts';
 import { UtilityProcessSpawner } from './utility-spawner.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
@@ -15,11 +16,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const rendererIndex = path.join(here, '..', 'renderer', 'index.html');
 const rendererUrl = pathToFileURL(rendererIndex).href;
 const isAppUrl = (url: string) => url.split('#')[0] === rendererUrl;
-// dist/main/main.js → the project's workers/ folder (the bundle's import.meta.url is not app/jobs').
-const workersFolder = path.join(here, '..', '..', 'workers');
 
 // One data folder for the CLI, the server and the desktop app.
 app.setPath('userData', effnetHome());
+// Packaged, electron-builder copies resources/ beside app.asar (extraResources in
+// electron-builder.yml); `electron .` runs from the project folder. Worker processes and their
+// threads inherit the variable (app/node/resources.ts).
+process.env[RESOURCES_ENV] = app.isPackaged ? path.join(process.resourcesPath, 'resources') : path.join(app.getAppPath(), 'resources');
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -38,7 +41,9 @@ if (!app.requestSingleInstanceLock()) {
     const folders = dataPaths();
     mkdirSync(folders.root, { recursive: true });
     applySessionPolicy(session.defaultSession);
-    context = createApiContext({ env: process.env, shell: 'desktop', spawner: new UtilityProcessSpawner(), workersFolder });
+    // Workers start from dist/workers/launch.mjs, compiled by main/build.ts (app/jobs/entries.ts picks
+    // it because this code runs from a bundle): the packaged app has no TypeScript loader.
+    context = createApiContext({ env: process.env, shell: 'desktop', spawner: new UtilityProcessSpawner() });
     const handlers = createApiHandlers(context);
     const send = (event: AppEvent) => window?.webContents.send(EVENTS_CHANNEL, event);
     context.events.subscribe(send);

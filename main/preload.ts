@@ -1,13 +1,19 @@
 // The preload: the only bridge between the sandboxed renderer and the main process. It exposes
 // the DesktopBridge (app/common/ipc/desktop.ts), built from the contract, never ipcRenderer itself
-// (STYLE.md §7).
+// (STYLE.md §7). It only forwards: main checks the sender and validates every argument
+// (main/main.ts, app/api/handlers.ts dispatch), so the preload carries no schemas.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { CHANNELS, type ApiTransport } from '../app/common/ipc/contract.ts';
+import type { ApiTransport, Channel } from '../app/common/ipc/contract.ts';
 import { PICK_PATH_CHANNEL, type DesktopBridge } from '../app/common/ipc/desktop.ts';
 import { EVENTS_CHANNEL, type AppEvent } from '../app/common/ipc/events.ts';
 
+// The contract's channel names, written in by main/build.ts (CHANNELS_DEFINE): importing CHANNELS
+// from contract.ts would bundle its zod schemas (~770 KB) into the preload of every window.
+declare const __EFFNET_CHANNELS__: readonly Channel[];
+const channels: ReadonlySet<string> = new Set(__EFFNET_CHANNELS__);
+
 const invoke: ApiTransport = (channel, ...args) => {
-  if (!CHANNELS.includes(channel))
+  if (!channels.has(channel))
     return Promise.resolve({ ok: false, error: { code: 'invalid-request', message: `Unknown channel ${channel}` } });
   return ipcRenderer.invoke(channel, ...args);
 };

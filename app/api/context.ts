@@ -46,6 +46,11 @@ export interface ApiContext {
   jobs(): JobManager;
   /** Stops the jobs (running ones save a checkpoint) and closes the store. */
   close(): Promise<void>;
+  /**
+   * Work that must stop cleanly on close (a scaling search): `stop` is called as close begins,
+   * before the jobs stop; close waits for its promise after the jobs stopped, before the store closes.
+   */
+  onClose(stop: () => Promise<void>): void;
 }
 
 export interface ContextOptions {
@@ -63,6 +68,7 @@ export function createApiContext(options: ContextOptions): ApiContext {
   const events = new EventBus();
   let store: Store | undefined;
   let jobs: JobManager | undefined;
+  const closeHooks: (() => Promise<void>)[] = [];
   const open = options.openStore ?? (() => openAppStore(env).store);
   const context: ApiContext = {
     env,
@@ -82,8 +88,12 @@ export function createApiContext(options: ContextOptions): ApiContext {
       }
       return jobs;
     },
+    onClose: (stop) => void closeHooks.push(stop),
     close: async () => {
+      // Started first, so a search marks its candidate stopped (resumable) rather than failed.
+      const stopping = closeHooks.map((stop) => stop());
       await jobs?.shutdown({ timeoutMs: 15_000 });
+      await Promise.allSettled(stopping);
       jobs = undefined;
       store?.close();
       store = undefined;

@@ -13,22 +13,55 @@ const epochPayload = z.object({
   epoch: z.number().int(),
   best: z.boolean().optional(),
   confusion: z.object({ labels: z.array(z.string()).min(1), matrix: z.array(z.array(z.number().int().nonnegative())) }),
+  misclassified: z
+    .array(
+      z.object({
+        actual: z.string(),
+        predicted: z.string(),
+        count: z.number().int().nonnegative(),
+        items: z.array(z.object({ path: z.string(), confidence: z.number() })),
+      }),
+    )
+    .optional(),
 });
 
 const EVENT_PAGE = 1000;
 
-export function evaluationFromEvent(event: RunEventRow): (RunEvaluation & { best: boolean }) | null {
+type EventEvaluation = Omit<RunEvaluation, 'datasetSource'> & { best: boolean };
+
+export function evaluationFromEvent(event: RunEventRow): EventEvaluation | null {
   if (event.type !== 'epoch') return null;
   const parsed = epochPayload.safeParse(event.payload);
   if (!parsed.success) return null;
   const { labels, matrix } = parsed.data.confusion;
   if (matrix.length !== labels.length || matrix.some((row) => row.length !== labels.length)) return null;
-  return { classes: labels, matrix, split: 'val', epoch: parsed.data.epoch, best: parsed.data.best ?? false };
+  return {
+    classes: labels,
+    matrix,
+    split: 'val',
+    epoch: parsed.data.epoch,
+    misclassified: parsed.data.misclassified ?? null,
+    best: parsed.data.best ?? false,
+  };
 }
 
 export function findEvaluation(store: Store, runId: number): RunEvaluation | null {
-  let best: RunEvaluation | null = null;
-  let last: RunEvaluation | null = null;
+  const found = findEventEvaluation(store, runId);
+  return found ? { ...found, datasetSource: datasetSource(store, runId) } : null;
+}
+
+/** The run's dataset as recorded, or as its config names it (a run queued before its dataset row). */
+function datasetSource(store: Store, runId: number): string | null {
+  const run = store.runs.require(runId);
+  const recorded = run.datasetId === null ? undefined : store.datasets.get(run.datasetId)?.path;
+  if (recorded) return recorded;
+  const configured = (run.config as { dataset?: { path?: unknown } }).dataset?.path;
+  return typeof configured === 'string' ? configured : null;
+}
+
+function findEventEvaluation(store: Store, runId: number): Omit<RunEvaluation, 'datasetSource'> | null {
+  let best: Omit<RunEvaluation, 'datasetSource'> | null = null;
+  let last: Omit<RunEvaluation, 'datasetSource'> | null = null;
   for (let after = 0; ;) {
     const page = store.events.since(runId, after, EVENT_PAGE);
     for (const event of page) {

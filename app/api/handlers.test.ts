@@ -231,6 +231,21 @@ test('runs: list by best accuracy, compare with only the differing settings, tag
   assert.equal(evaluation!.epoch, (await value<{ run: { bestEpoch: number } }>('runs:get', ids[1])).run.bestEpoch);
   const fresh = context.store().runs.create({ name: 'never trained', config: {} });
   assert.equal(await value('runs:evaluation', fresh.id), null);
+  // Older runs recorded no images per cell; newer epochs carry them, with the dataset to show them from.
+  assert.equal((evaluation as unknown as { misclassified: unknown }).misclassified, null);
+  assert.equal((evaluation as unknown as { datasetSource: string }).datasetSource, dataset);
+  const cell = { actual: 'cat', predicted: 'dog', count: 1, items: [{ path: 'cat/2.png', confidence: 0.7 }] };
+  const confusion = {
+    labels: ['cat', 'dog'],
+    matrix: [
+      [3, 1],
+      [0, 3],
+    ],
+  };
+  context.store().events.append(fresh.id, { type: 'epoch', payload: { epoch: 1, best: true, confusion, misclassified: [cell] }, time: 1 });
+  const withImages = await value<{ misclassified: unknown[]; datasetSource: string | null }>('runs:evaluation', fresh.id);
+  assert.deepEqual(withImages.misclassified, [cell]);
+  assert.equal(withImages.datasetSource, null, 'a run without a dataset row or config path has no source');
 
   const detail = await value<{ artifacts: { path: string }[] }>('runs:get', ids[2]);
   const checkpoint = detail.artifacts[0]!.path;

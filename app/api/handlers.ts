@@ -4,10 +4,13 @@
  */
 import { AppError, fail, ok, type Result } from '../common/errors.ts';
 import { parseCall, type ApiHandlers, type Channel, type ChannelResults } from '../common/ipc/contract.ts';
+import { classifyHandlers } from './classify.ts';
 import type { ApiContext } from './context.ts';
 import { datasetHandlers } from './datasets.ts';
+import { exportHandlers } from './exports.ts';
 import { modelHandlers } from './models.ts';
 import { runHandlers } from './runs.ts';
+import { scalingHandlers } from './scaling.ts';
 import { systemHandlers } from './system.ts';
 import { trainingHandlers } from './training.ts';
 
@@ -16,10 +19,13 @@ export { createApiContext, EventBus, type ApiContext } from './context.ts';
 export function createApiHandlers(context: ApiContext): ApiHandlers {
   return {
     ...systemHandlers(context),
-    ...modelHandlers(),
+    ...modelHandlers(context),
     ...datasetHandlers(context),
     ...runHandlers(context),
     ...trainingHandlers(context),
+    ...exportHandlers(context),
+    ...classifyHandlers(context),
+    ...scalingHandlers(context),
   } satisfies ApiHandlers;
 }
 

@@ -7,9 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../common/errors.ts';
 import type { RunRow } from '../common/store-types.ts';
-import { MODEL_JSON } from '../model/fs-io.ts';
-import { METADATA_FILE } from '../model/model-format.ts';
-import { LABELS_FILE } from './tfjs-classifier.ts';
+import { LABELS_FILE, METADATA_FILE, MODEL_JSON } from '../model/file-names.ts';
 
 export type ModelLocation =
   | {

@@ -7,12 +7,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
+import { LABELS_FILE } from '../model/file-names.ts';
 import { fileSystemHandler } from '../model/fs-io.ts';
 import { registerEffnetLayers } from '../model/layers.ts';
 import { loadModel } from '../model/model-format.ts';
 import { softmaxRows, type Classifier } from './classifier.ts';
 
-export const LABELS_FILE = 'labels.json';
+export { LABELS_FILE };
 
 /** Wraps a loaded LayersModel. `outputsLogits`: the last layer is linear, so softmax is applied here. */
 export function tfjsClassifier(

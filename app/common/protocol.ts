@@ -77,6 +77,10 @@ export const classifyJobSchema = z.strictObject({
   inputs: z.array(z.string().min(1)).min(1),
   topK: z.number().int().min(1).max(1000).optional(),
   batchSize: z.number().int().min(1).max(4096).optional(),
+  /** Also write the results as CSV here (absolute; written atomically before the job ends). */
+  csvPath: z.string().min(1).optional(),
+  /** CSV paths are relative to this folder when inside it, else absolute (default: the CSV's folder). */
+  csvBase: z.string().min(1).optional(),
 });
 
 export const jobSchema = z.discriminatedUnion('kind', [
@@ -147,6 +151,18 @@ const WORKER_MESSAGE_SCHEMAS = {
       .optional(),
     /** `matrix[t][p]`: images of true class t predicted as p. */
     confusion: z.strictObject({ labels: z.array(z.string()).readonly(), matrix: z.array(z.array(count).readonly()).readonly() }).optional(),
+    /** Off-diagonal cells with their most confidently wrong validation images (dataset-relative paths). */
+    misclassified: z
+      .array(
+        z.strictObject({
+          actual: z.string(),
+          predicted: z.string(),
+          count,
+          items: z.array(z.strictObject({ path: z.string().min(1), confidence: z.number().min(0).max(1) })).readonly(),
+        }),
+      )
+      .readonly()
+      .optional(),
   }),
   /** A checkpoint written (atomically) by the worker; sha256 and bytes identify its files. `step`: steps of `epoch` done. */
   checkpoint: z.strictObject({

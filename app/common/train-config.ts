@@ -217,13 +217,16 @@ export const KERAS_BN_MOMENTUM = 0.99;
  * 30 % their initial mean 0 / variance 1, validation runs on wrong statistics, and the model
  * predicts one class (measured: 10 % validation accuracy on 10 classes while training accuracy
  * rose). This picks m so that m^(micro-batches per epoch) = 1 %: the averages settle within an epoch.
- * It is clamped to [0.5, 0.99]: never above Keras' default (large datasets get exactly 0.99), and
- * never so low that one batch is the whole estimate. timm and torchvision train EfficientNet with
- * PyTorch's BatchNorm momentum 0.1, i.e. 0.9 here, which this gives at about 44 micro-batches per epoch.
+ * It is clamped to [0.9, 0.99]: never above Keras' default (large datasets get exactly 0.99), and
+ * never below timm's and torchvision's 0.9 (PyTorch's momentum 0.1), which this gives at about 44
+ * micro-batches per epoch: lower values track the last batch or two and make validation swing.
+ * Shorter epochs still settle because training starts with a running average (batch-norm-warmup.ts).
  */
+export const SCRATCH_BN_MOMENTUM_FLOOR = 0.9;
+
 export function scratchBatchNormMomentum(microBatchesPerEpoch: number): number {
   const momentum = 0.01 ** (1 / Math.max(1, microBatchesPerEpoch));
-  return Math.round(Math.min(KERAS_BN_MOMENTUM, Math.max(0.5, momentum)) * 1000) / 1000;
+  return Math.round(Math.min(KERAS_BN_MOMENTUM, Math.max(SCRATCH_BN_MOMENTUM_FLOOR, momentum)) * 1000) / 1000;
 }
 
 /** The BatchNorm momentum a run builds its model with: the configured one, else as scratchBatchNormMomentum says for a from-scratch full run. */

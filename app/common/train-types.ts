@@ -27,6 +27,21 @@ export interface ConfusionMatrix {
   readonly matrix: readonly (readonly number[])[];
 }
 
+/**
+ * The images of one confusion-matrix cell off the diagonal, most confidently wrong first. `path` is
+ * the dataset item's path as the dataset gives it (relative to its root), so the UI can show it.
+ */
+export interface MisclassifiedCell {
+  readonly actual: string;
+  readonly predicted: string;
+  /** Every image of the cell, even when `items` holds only the most confident few. */
+  readonly count: number;
+  readonly items: readonly { readonly path: string; readonly confidence: number }[];
+}
+
+/** Per epoch, a cell keeps its most confidently wrong images only: the events stay small on big sets. */
+export const MISCLASSIFIED_PER_CELL = 24;
+
 export type TrainPhase = 'embed' | 'train' | 'validate';
 
 export type TrainEvent =
@@ -73,6 +88,8 @@ export type TrainEvent =
       /** Validation per-class metrics and confusion (absent when there is no validation set). */
       readonly perClass?: readonly ClassMetrics[];
       readonly confusion?: ConfusionMatrix;
+      /** The validation images each off-diagonal confusion cell holds (at most MISCLASSIFIED_PER_CELL each). */
+      readonly misclassified?: readonly MisclassifiedCell[];
       /** This epoch improved the monitored metric and is now the best checkpoint. */
       readonly best: boolean;
     }

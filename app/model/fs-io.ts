@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
 import { swapInFolder, writeDurably } from '../node/durable.ts';
+import { MODEL_JSON } from './file-names.ts';
 
 /**
  * A tfjs IOHandler for the file system, in plain Node (tfjs-node's `file://` handler is not
@@ -15,7 +16,7 @@ import { swapInFolder, writeDurably } from '../node/durable.ts';
  * and the folder is renamed into place, so a crash leaves either the old model or the new one.
  */
 
-export const MODEL_JSON = 'model.json';
+export { MODEL_JSON };
 export const SHARD_BYTES = 4 * 1024 * 1024;
 
 export interface FileSystemHandlerOptions {

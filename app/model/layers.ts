@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { installSwish } from './swish.ts';
 
 /** ImageNet channel statistics (RGB, on 0–1 pixels), the ones torchvision, timm and the TF reference use. */
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
@@ -94,10 +95,12 @@ let registered = false;
 
 /**
  * Registers every custom layer the EfficientNet graph uses, so `tf.models.modelFromJSON` and
- * `tf.loadLayersModel` can rebuild a saved model. Safe to call any number of times.
+ * `tf.loadLayersModel` can rebuild a saved model, and swaps in swish.ts's 'swish' (same name and
+ * outputs, a cheaper gradient). Safe to call any number of times.
  */
 export function registerEffnetLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(Normalization);
+  installSwish();
   registered = true;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AppError } from '../common/errors.ts';
 import { validateSpec, type ModelSpec } from '../common/efficientnet/index.ts';
+import { METADATA_FILE } from './file-names.ts';
 import { fileSystemHandler, MODEL_JSON } from './fs-io.ts';
 import { registerEffnetLayers } from './layers.ts';
 import { metadataSchema, describeIssues, type ModelMetadata, type PreprocessingInfo, type Provenance } from './model-format-schema.ts';
@@ -15,7 +16,7 @@ export type { ModelMetadata, PreprocessingInfo, Provenance } from './model-forma
  * says what the model is (spec), what its outputs mean (labels) and what its input must look like
  * (preprocessing). All of it is written in one atomic step (fs-io.ts).
  */
-export const METADATA_FILE = 'effnet.json';
+export { METADATA_FILE };
 /** Bump when effnet.json changes incompatibly; older apps then refuse newer models with a clear message. */
 export const MODEL_FORMAT_VERSION = 1;
 

@@ -17,7 +17,8 @@ export interface SearchReport {
   readonly chart: ScalingChartData;
 }
 
-export function searchReport(state: SearchState, phiMax: number): SearchReport {
+/** `trained`: best validation accuracy of family members trained as runs, by φ (the Scaling lab's "Train" button). */
+export function searchReport(state: SearchState, phiMax: number, trained: ReadonlyMap<number, number> = new Map()): SearchReport {
   const chosen = chooseCandidate(state);
   const constraint = chosen && {
     value: flopsGrowth(chosen),
@@ -29,7 +30,7 @@ export function searchReport(state: SearchState, phiMax: number): SearchReport {
     ? familyTable(state.base, chosen, phiMax, state.classes.length).map((member) => ({
         ...member,
         // φ = 1 of the family IS the chosen candidate (same width, depth and resolution): its accuracy is measured.
-        accuracy: member.phi === 1 ? chosen.accuracy : null,
+        accuracy: member.phi === 1 ? chosen.accuracy : (trained.get(member.phi) ?? null),
       }))
     : [];
   const chart = scalingChartData({

@@ -7,17 +7,16 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { createApiHandlers, dispatch, type ApiContext } from '../api/handlers.ts';
 import type { ErrorData } from '../common/errors.ts';
 import type { ApiHandlers } from '../common/ipc/contract.ts';
 import { CONTENT_SECURITY_POLICY } from '../common/ipc/csp.ts';
-import { PROJECT_ROOT } from '../node/shared-path.ts';
+import { distPath } from '../node/resources.ts';
 import { cookieName, createToken, isLoopback, tokenCookie, tokenSources, tokensEqual } from './auth.ts';
 import { openEventStream } from './event-stream.ts';
 import { lookupStatic, sendFile } from './static.ts';
 
-export const DEFAULT_RENDERER_FOLDER = path.join(PROJECT_ROOT, 'dist', 'renderer');
+export const DEFAULT_RENDERER_FOLDER = distPath('renderer');
 /** Thumbnail and preview requests are small; nothing legitimate comes near this. */
 const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { MisclassifiedCell } from '../common/train-types.ts';
 import { perImageLoss, type LossSettings } from './losses.ts';
 import { MetricAccumulator, type EvaluationMetrics } from './metrics.ts';
 
@@ -16,13 +17,6 @@ export interface RawBatch {
 /** The model's output in inference mode. */
 export type EvalForward = (x: tf.Tensor) => tf.Tensor;
 
-/** The images of one confusion-matrix cell off the diagonal, most confidently wrong first. */
-export interface MisclassifiedCell {
-  readonly actual: string;
-  readonly predicted: string;
-  readonly items: readonly { readonly path: string; readonly confidence: number }[];
-}
-
 export interface EvaluationResult {
   readonly metrics: EvaluationMetrics;
   /** Present when asked for: every wrong prediction, grouped by confusion cell. */
@@ -31,6 +25,8 @@ export interface EvaluationResult {
 
 export interface EvaluateBatchesOptions {
   readonly collectMisclassified?: boolean;
+  /** Keep only this many images per cell (the most confident); `count` still says how many there were. */
+  readonly misclassifiedPerCell?: number;
   readonly signal?: AbortSignal;
   readonly onBatch?: (images: number) => void;
 }
@@ -68,7 +64,9 @@ export async function evaluateBatches(
         if (p === actual) return;
         const key = `${actual},${p}`;
         const list = cells.get(key) ?? [];
-        list.push({ path: batch.paths[i]!, confidence: values[i * labels.length + p]! });
+        const confidence = values[i * labels.length + p]!;
+        // A diverged model's NaN must not make the epoch's event invalid.
+        list.push({ path: batch.paths[i]!, confidence: Number.isFinite(confidence) ? confidence : 0 });
         cells.set(key, list);
       });
     }
@@ -79,7 +77,9 @@ export async function evaluateBatches(
   const misclassified = [...cells.entries()]
     .map(([key, items]) => {
       const [actual, predicted] = key.split(',').map(Number) as [number, number];
-      return { actual: labels[actual]!, predicted: labels[predicted]!, items: items.sort((a, b) => b.confidence - a.confidence) };
+      const sorted = items.sort((a, b) => b.confidence - a.confidence);
+      const kept = options.misclassifiedPerCell === undefined ? sorted : sorted.slice(0, options.misclassifiedPerCell);
+      return { actual: labels[actual]!, predicted: labels[predicted]!, count: items.length, items: kept };
     })
     .sort((a, b) => b.items.length - a.items.length);
   return { metrics, misclassified };

@@ -13,4 +13,4 @@ export {
 export { loadTrainingData, type LabeledItem, type TrainingData } from './data.ts';
 export { readCheckpoint, checkpointPath, CHECKPOINTS_FOLDER, type TrainerState, type LoadedCheckpoint } from './checkpoint.ts';
 export type { EvaluationMetrics } from './metrics.ts';
-export type { MisclassifiedCell } from './evaluation.ts';
+export type { MisclassifiedCell } from '../common/train-types.ts';

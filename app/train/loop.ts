@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../common/efficientnet/index.ts';
 import type { TrainConfig } from '../common/train-config.ts';
-import type { EpochMetrics, TrainEvent } from '../common/train-types.ts';
+import { MISCLASSIFIED_PER_CELL, type EpochMetrics, type TrainEvent } from '../common/train-types.ts';
 import type { SavedSplit } from '../dataset/split.ts';
 import type { Provenance } from '../model/model-format.ts';
 import { onBackend, type Backends } from './backends.ts';
@@ -13,6 +13,7 @@ import { finishEpoch, type Monitor } from './run-state.ts';
 import { learningRateAt, type ScheduleSettings } from './schedule.ts';
 import { seedDropout } from './seeding.ts';
 import type { BatchSource } from './sources.ts';
+import { splitBatch } from './micro-batch.ts';
 import { GradientAccumulator, type TrainForward } from './step.ts';
 
 export interface LoopContext {
@@ -36,6 +37,8 @@ export interface LoopContext {
   readonly emit: (event: TrainEvent) => void;
   readonly signal?: AbortSignal;
   readonly pauseGate?: () => Promise<void>;
+  /** From random weights: sets BatchNorm's momentum before each training forward pass (batch-norm-warmup.ts). */
+  readonly batchNormUpdate?: (update: number) => void;
 }
 
 export interface LoopOutcome {
@@ -71,6 +74,8 @@ class Pace {
 export async function runLoop(context: LoopContext, initial: TrainerState): Promise<LoopOutcome> {
   const { config, source, stepsPerEpoch, emit } = context;
   const accumulation = config.accumulationSteps;
+  const microBatch = context.backends.microBatch;
+  const partsPerBatch = microBatch ? Math.ceil(config.batchSize / microBatch) : 1;
   const accumulator = new GradientAccumulator(context.weights, context.loss);
   const pace = new Pace();
   const totalSteps = stepsPerEpoch * config.epochs;
@@ -150,17 +155,25 @@ export async function runLoop(context: LoopContext, initial: TrainerState): Prom
           pendingStep = step;
           stepStarted = performance.now();
         }
-        const restore = seedDropout(context.model, initial.seed, epoch * stepsPerEpoch + step, batch.index % accumulation);
-        try {
-          const x = tf.tensor(batch.data, [...batch.shape]);
-          const labels = tf.tensor1d(batch.labels, 'int32');
+        // On wasm a batch too big for the heap goes through in micro-batches (micro-batch.ts), each
+        // with its own dropout seed; unsplit batches keep the seeds they always had.
+        const parts = microBatch ? splitBatch(batch, microBatch) : [batch];
+        for (const [part, piece] of parts.entries()) {
+          const micro = (batch.index % accumulation) * partsPerBatch + part;
+          const restore = seedDropout(context.model, initial.seed, epoch * stepsPerEpoch + step, micro);
+          // Counted from the run's start, so a resumed run continues the same average.
+          context.batchNormUpdate?.((epoch * stepsPerEpoch + step) * accumulation * partsPerBatch + micro);
           try {
-            accumulator.add(context.trainForward, x, labels);
+            const x = tf.tensor(piece.data, [...piece.shape]);
+            const labels = tf.tensor1d(piece.labels, 'int32');
+            try {
+              accumulator.add(context.trainForward, x, labels);
+            } finally {
+              tf.dispose([x, labels]);
+            }
           } finally {
-            tf.dispose([x, labels]);
+            restore();
           }
-        } finally {
-          restore();
         }
       }
       if (pendingStep !== null) finishStep();
@@ -173,6 +186,9 @@ export async function runLoop(context: LoopContext, initial: TrainerState): Prom
       const validation = await onBackend(context.backends.forward, context.backends.train, () =>
         evaluateBatches(source.validation(), context.evalForward, context.labels, context.loss, {
           signal: context.signal,
+          // Recorded with each epoch so the confusion matrix's cells can open their images.
+          collectMisclassified: true,
+          misclassifiedPerCell: MISCLASSIFIED_PER_CELL,
           onBatch: (images) =>
             emit({
               type: 'progress',
@@ -217,7 +233,11 @@ export async function runLoop(context: LoopContext, initial: TrainerState): Prom
         metrics,
         best: finished.best,
         ...(validation && validation.metrics.images > 0
-          ? { perClass: validation.metrics.perClass, confusion: validation.metrics.confusion }
+          ? {
+              perClass: validation.metrics.perClass,
+              confusion: validation.metrics.confusion,
+              misclassified: validation.misclassified ?? [],
+            }
           : {}),
       });
       await saveLast(true, finished.best);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TrainConfigInput } from '../common/train-config.ts';
-import type { TrainEvent, TrainSummary } from '../common/train-types.ts';
+import { MISCLASSIFIED_PER_CELL, type TrainEvent, type TrainSummary } from '../common/train-types.ts';
 import { readModelMetadata } from '../model/model-format.ts';
 import { loadTrainingData } from './data.ts';
 import { evaluate, predictFiles } from './evaluate.ts';
@@ -59,10 +59,35 @@ test('full mode trains a small EfficientNet from scratch far above chance', asyn
     assert.ok(epoch.type === 'epoch' && epoch.confusion && epoch.perClass);
     const total = epoch.confusion.matrix.flat().reduce((a, b) => a + b, 0);
     assert.equal(total, startedEvent.validationImages);
+    // Every off-diagonal count is backed by that cell's images, most confidently wrong first.
+    const { labels, matrix } = epoch.confusion;
+    const cells = new Map((epoch.misclassified ?? []).map((cell) => [`${cell.actual}>${cell.predicted}`, cell]));
+    labels.forEach((actual, t) =>
+      labels.forEach((predicted, p) => {
+        const cell = cells.get(`${actual}>${predicted}`);
+        const wrong = t === p ? 0 : matrix[t]![p]!;
+        assert.equal(cell?.count ?? 0, wrong, `${actual} predicted as ${predicted}, epoch ${epoch.epoch}`);
+        if (!cell) return;
+        assert.equal(cell.items.length, Math.min(wrong, MISCLASSIFIED_PER_CELL));
+        assert.ok(
+          cell.items.every((item) => item.path.startsWith(`${actual}/`)),
+          'paths are dataset-relative, in the true class',
+        );
+        const confidences = cell.items.map((item) => item.confidence);
+        assert.deepEqual(
+          confidences,
+          [...confidences].sort((a, b) => b - a),
+        );
+      }),
+    );
     for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'val_top3_accuracy', 'learning_rate']) {
       assert.ok(Number.isFinite(epoch.metrics[key]), `${key} in epoch ${epoch.epoch}`);
     }
   }
+  assert.ok(
+    epochs.some((epoch) => epoch.type === 'epoch' && (epoch.misclassified?.length ?? 0) > 0),
+    'an early epoch gets some images wrong, so the cell check above is not vacuous',
+  );
   const progress = events.filter((event) => event.type === 'progress' && event.phase === 'train');
   assert.equal(progress.length, 5 * startedEvent.stepsPerEpoch);
   assert.ok(progress.every((event) => event.type === 'progress' && event.imagesPerSecond! > 0 && event.etaSeconds! >= 0));

@@ -13,6 +13,7 @@ import {
 } from '../common/train-config.ts';
 import type { TrainEvent, TrainSummary } from '../common/train-types.ts';
 import { saveModel } from '../model/model-format.ts';
+import { batchNormWarmup } from './batch-norm-warmup.ts';
 import { chooseBackends, type Backends } from './backends.ts';
 import { checkpointPath, copyCheckpoint, readCheckpoint, restoreWeights, type LoadedCheckpoint } from './checkpoint.ts';
 import { classCounts, loadTrainingData, type TrainingData } from './data.ts';
@@ -66,7 +67,12 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
     env,
     config.mode === 'head'
       ? undefined
-      : { batchSize: config.batchSize, variant: config.model.variant, resolution: config.model.resolution },
+      : {
+          batchSize: config.batchSize,
+          variant: config.model.variant,
+          resolution: config.model.resolution,
+          batchNormTrains: config.mode === 'full',
+        },
   );
   if (backends.note) emit({ type: 'log', level: 'info', message: backends.note });
   const data = await loadTrainingData(config.dataset, { split: resume?.split, signal: hooks.signal });
@@ -87,7 +93,10 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
     emit({
       type: 'log',
       level: 'info',
-      message: `From random weights: learning rate ${effectiveLearningRate(config)}, BatchNorm momentum ${bnMomentum}.`,
+      message:
+        config.model.bnMomentum === undefined
+          ? `From random weights: learning rate ${effectiveLearningRate(config)}, BatchNorm momentum ${bnMomentum} after a running average over the first steps.`
+          : `From random weights: learning rate ${effectiveLearningRate(config)}, BatchNorm momentum ${bnMomentum}.`,
     });
   }
   for (const message of prepared.messages) emit({ type: 'log', level: 'info', message });
@@ -199,6 +208,10 @@ export async function train(input: unknown, hooks: TrainHooks, options: TrainOpt
         backends,
         trainForward: head ? head.train : (x) => model.apply(x, { training: true }) as tf.Tensor,
         evalForward: head ? head.evaluate : (x) => model.apply(x, { training: false }) as tf.Tensor,
+        batchNormUpdate:
+          trainsFromScratch(config) && config.model.bnMomentum === undefined && bnMomentum !== undefined
+            ? batchNormWarmup(model, bnMomentum)
+            : undefined,
         emit,
         signal: hooks.signal,
         pauseGate: hooks.pauseGate,

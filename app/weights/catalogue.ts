@@ -1,12 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { isVariantName, VARIANT_NAMES, type VariantName } from '../common/efficientnet/index.ts';
 import { AppError } from '../common/errors.ts';
-import { PROJECT_ROOT } from '../node/shared-path.ts';
-
-/** The Keras ImageNet weights (keras.applications, efficientnet-facts.md §1.10), one entry per file. */
-export const CATALOGUE_PATH = path.join(PROJECT_ROOT, 'resources', 'weights', 'keras-imagenet.json');
+import { readResource } from '../node/resources.ts';
 
 /** Tests point the downloader at 127.0.0.1 with this; it replaces the catalogue's base URL. */
 export const BASE_URL_ENV = 'EFFNET_WEIGHTS_BASE_URL';
@@ -45,9 +40,10 @@ export type Catalogue = z.infer<typeof catalogueSchema>;
 
 let loaded: Catalogue | undefined;
 
-/** The shipped catalogue, validated once; a broken resource file is a packaging bug, so it throws. */
+/** The Keras ImageNet weights (keras.applications, efficientnet-facts.md §1.10), one entry per file:
+ * the shipped catalogue, validated once; a broken resource file is a packaging bug, so it throws. */
 export function loadCatalogue(): Catalogue {
-  loaded ??= catalogueSchema.parse(JSON.parse(readFileSync(CATALOGUE_PATH, 'utf8')));
+  loaded ??= catalogueSchema.parse(JSON.parse(readResource('weights/keras-imagenet.json')));
   return loaded;
 }
 

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../node/shared-path.ts';
+import { readResource, resourcePath } from '../node/resources.ts';
 
 /**
  * The 1000 ImageNet-1k class names in the standard index order (the order of the Keras and
  * torchvision classifiers' outputs), from @tensorflow-models/mobilenet 2.1.1
- * `dist/imagenet_classes.js` (Apache-2.0); see resources/imagenet/README.md.
+ * `dist/imagenet_classes.js` (Apache-2.0), in resources/imagenet/classes.json; see the README there.
  */
-export const IMAGENET_CLASSES_PATH = path.join(PROJECT_ROOT, 'resources', 'imagenet', 'classes.json');
+
 export const IMAGENET_CLASS_COUNT = 1000;
 
 let loaded: readonly string[] | undefined;
@@ -15,9 +13,9 @@ let loaded: readonly string[] | undefined;
 /** Index = class id; each name is the WordNet synonyms, most common first ("tabby, tabby cat"). */
 export function imagenetClasses(): readonly string[] {
   if (!loaded) {
-    const names: unknown = JSON.parse(readFileSync(IMAGENET_CLASSES_PATH, 'utf8'));
+    const names: unknown = JSON.parse(readResource('imagenet/classes.json'));
     if (!Array.isArray(names) || names.length !== IMAGENET_CLASS_COUNT || !names.every((name) => typeof name === 'string' && name !== '')) {
-      throw new Error(`${IMAGENET_CLASSES_PATH} must be an array of ${IMAGENET_CLASS_COUNT} non-empty strings`);
+      throw new Error(`${resourcePath('imagenet/classes.json')} must be an array of ${IMAGENET_CLASS_COUNT} non-empty strings`);
     }
     loaded = Object.freeze(names as string[]);
   }

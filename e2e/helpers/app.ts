@@ -12,6 +12,8 @@ export interface E2eState {
   /** The generated shapes dataset (with one truncated file and one leak). */
   readonly dataset: string;
   readonly classes: readonly string[];
+  /** New drawings outside the dataset, one per class (`<class>.png`), to classify after training. */
+  readonly queries: string;
 }
 
 export function e2eState(): E2eState {
@@ -27,7 +29,7 @@ export function appUrl(state: E2eState, hash = ''): string {
 
 /** A full-page screenshot of the current screen, kept in test-results/screens and attached to the report. */
 export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const folder = path.join(testInfo.project.outputDir, 'screens');
+  const folder = path.join(testInfo.project.outputDir, 'screens', testInfo.project.name);
   mkdirSync(folder, { recursive: true });
   const file = path.join(folder, `${name}.png`);
   // Let charts and images settle: no animations are running in a screenshot.

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { assertSupported, floats, release, runWasmKernel, type ConvAttrs, type KernelArgs, type WasmBackend } from './heap.ts';
+import { filterLoop, scatterInput } from './depthwise-multiplier.ts';
+import { assertSupported, floats, release, type ConvAttrs, type KernelArgs, type WasmBackend } from './heap.ts';
+import { pointer, simdKernels } from './simd.ts';
 
 /**
  * Depthwise convolution gradients for the wasm backend (tfjs-backend-wasm 4.22 registers neither;
- * platform-facts.md). Index conventions follow tfjs-backend-cpu's DepthwiseConv2dNativeBackprop*:
- * NHWC, filter [fh, fw, channels, multiplier], output channel o = c·multiplier + m.
+ * platform-facts.md), one image row and filter tap per call into the SIMD module. Index
+ * conventions follow tfjs-backend-cpu's DepthwiseConv2dNativeBackprop*: NHWC, filter
+ * [fh, fw, channels, multiplier], output channel o = c·multiplier + m. Multipliers above 1 (none
+ * in EfficientNet) run the loops in depthwise-multiplier.ts.
  */
 
 type Info = tf.backend_util.Conv2DInfo;
@@ -22,176 +26,95 @@ function convInfo(inputShape: number[], filterShape: number[], attrs: ConvAttrs)
 }
 
 /**
- * dx = the gradient spread back through the filter. With multiplier 1 this is a forward depthwise
- * convolution (stride 1, 'valid') of dy — dilated by the stride and padded by (filter − 1 − pad) —
- * with the spatially flipped filter, so it runs on wasm's own SIMD depthwise kernel; otherwise a
- * scatter loop over the heap.
+ * Calls `visit(xRow, dyRow, tap, columns)` for every output row and filter tap that reads a real
+ * input row, with byte offsets of the image rows within x and dy and the run of output columns
+ * whose input column is inside the image too: ox ∈ [first, first + count), reading ix = first·s + kw − pad
+ * onwards (the rest read padding, which contributes nothing either way).
  */
+function forEachTapRow(info: Info, visit: (xRow: number, dyRow: number, tap: number, columns: TapColumns) => void): void {
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
+  const pixel = info.inChannels * 4;
+  const columns = Array.from({ length: filterWidth }, (_, kw): TapColumns => {
+    const first = Math.max(0, Math.ceil((padInfo.left - kw) / strideWidth));
+    const last = Math.min(outWidth - 1, Math.floor((inWidth - 1 + padInfo.left - kw) / strideWidth));
+    return { first, count: Math.max(0, last - first + 1), ix: first * strideWidth + kw - padInfo.left };
+  });
+  for (let b = 0; b < batchSize; b++) {
+    for (let oy = 0; oy < outHeight; oy++) {
+      const dyRow = (b * outHeight + oy) * outWidth * pixel;
+      for (let kh = 0; kh < filterHeight; kh++) {
+        const iy = oy * strideHeight + kh - padInfo.top;
+        if (iy < 0 || iy >= inHeight) continue;
+        const xRow = (b * inHeight + iy) * inWidth * pixel;
+        for (let kw = 0; kw < filterWidth; kw++) if (columns[kw]!.count > 0) visit(xRow, dyRow, kh * filterWidth + kw, columns[kw]!);
+      }
+    }
+  }
+}
+
+interface TapColumns {
+  readonly first: number;
+  readonly count: number;
+  readonly ix: number;
+}
+
+/** dx[b, iy, ix, c] = Σ over the taps that read (iy, ix) of dy[b, oy, ox, c] · w[kh, kw, c]: each tap's row added in turn. */
 export function depthwiseBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvAttrs;
   const backend = args.backend as unknown as WasmBackend;
   assertSupported('DepthwiseConv2dNativeBackpropInput', attrs, [dy, filter]);
   const info = convInfo(attrs.inputShape!, filter.shape, attrs);
-  const top = info.filterHeight - 1 - info.padInfo.top;
-  const left = info.filterWidth - 1 - info.padInfo.left;
-  if (info.outChannels === info.inChannels && top >= 0 && left >= 0) return viaForwardConv(backend, dy, filter, info, top, left);
-  return scatterInput(backend, dy, filter, info);
-}
-
-function viaForwardConv(
-  backend: WasmBackend,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: Info,
-  top: number,
-  left: number,
-): tf.TensorInfo {
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels: channels,
-    outHeight,
-    outWidth,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-  } = info;
-  const paddedHeight = inHeight + filterHeight - 1;
-  const paddedWidth = inWidth + filterWidth - 1;
-  const padded = backend.makeOutput([batchSize, paddedHeight, paddedWidth, channels], 'float32');
-  const flipped = backend.makeOutput(filter.shape, 'float32');
-  const p = floats(backend, padded);
-  const d = floats(backend, dy);
-  const w = floats(backend, filter);
-  const f = floats(backend, flipped);
-  p.fill(0);
-  for (let kh = 0; kh < filterHeight; kh++) {
-    for (let kw = 0; kw < filterWidth; kw++) {
-      const from = ((filterHeight - 1 - kh) * filterWidth + (filterWidth - 1 - kw)) * channels;
-      f.set(w.subarray(from, from + channels), (kh * filterWidth + kw) * channels);
-    }
-  }
-  for (let b = 0; b < batchSize; b++) {
-    for (let oy = 0; oy < outHeight; oy++) {
-      const py = top + oy * strideHeight;
-      if (py >= paddedHeight) break;
-      const dyRow = (b * outHeight + oy) * outWidth * channels;
-      const pRow = (b * paddedHeight + py) * paddedWidth * channels;
-      if (strideWidth === 1) {
-        const count = Math.min(outWidth, paddedWidth - left);
-        p.set(d.subarray(dyRow, dyRow + count * channels), pRow + left * channels);
-        continue;
-      }
-      for (let ox = 0; ox < outWidth; ox++) {
-        const px = left + ox * strideWidth;
-        if (px >= paddedWidth) break;
-        const source = dyRow + ox * channels;
-        const target = pRow + px * channels;
-        for (let c = 0; c < channels; c++) p[target + c] = d[source + c]!;
-      }
-    }
-  }
-  const dx = runWasmKernel('DepthwiseConv2dNative', backend, { x: padded, filter: flipped }, { strides: 1, pad: 'valid', dilations: 1 });
-  release(backend, padded, flipped);
-  return dx;
-}
-
-/** dx[b, iy, ix, c] += dy[b, oy, ox, c·M + m] · w[kh, kw, c, m] for every tap that reads (iy, ix). */
-function scatterInput(backend: WasmBackend, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Info): tf.TensorInfo {
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-  } = info;
-  const multiplier = outChannels / inChannels;
-  const out = backend.makeOutput(info.inShape, 'float32');
-  const dx = floats(backend, out);
-  const d = floats(backend, dy);
-  const w = floats(backend, filter);
-  dx.fill(0);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let kh = 0; kh < filterHeight; kh++) {
-        const iy = oy * strideHeight + kh - info.padInfo.top;
-        if (iy < 0 || iy >= inHeight) continue;
-        for (let ox = 0; ox < outWidth; ox++) {
-          const dyOffset = ((b * outHeight + oy) * outWidth + ox) * outChannels;
-          for (let kw = 0; kw < filterWidth; kw++) {
-            const ix = ox * strideWidth + kw - info.padInfo.left;
-            if (ix < 0 || ix >= inWidth) continue;
-            const dxOffset = ((b * inHeight + iy) * inWidth + ix) * inChannels;
-            const tap = (kh * filterWidth + kw) * outChannels;
-            for (let c = 0; c < inChannels; c++) {
-              let sum = 0;
-              for (let m = 0; m < multiplier; m++) sum += d[dyOffset + c * multiplier + m]! * w[tap + c * multiplier + m]!;
-              dx[dxOffset + c]! += sum;
-            }
-          }
-        }
-      }
-    }
-  }
+  if (info.outChannels !== info.inChannels) return scatterInput(backend, dy, filter, info);
+  const out = backend.makeOutput([...info.inShape], 'float32');
+  floats(backend, out).fill(0);
+  const simd = simdKernels(backend);
+  const [dxBase, dyBase, wBase] = [pointer(backend, out), pointer(backend, dy), pointer(backend, filter)];
+  const channels = info.inChannels;
+  const pixel = channels * 4;
+  forEachTapRow(info, (xRow, dyRow, tap, { first, count, ix }) =>
+    simd.dwAxpyRow(
+      dyBase + dyRow + first * pixel,
+      pixel,
+      dxBase + xRow + ix * pixel,
+      info.strideWidth * pixel,
+      count,
+      channels,
+      wBase + tap * pixel,
+    ),
+  );
   return out;
 }
 
-/** dW[kh, kw, c, m] = Σ over batch and output positions of x[b, oy·s + kh − pad, ox·s + kw − pad, c] · dy[b, oy, ox, c·M + m]. */
+/** dW[kh, kw, c] = Σ over batch and output positions of x[b, oy·s + kh − pad, ox·s + kw − pad, c] · dy[b, oy, ox, c]. */
 export function depthwiseBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvAttrs;
   const backend = args.backend as unknown as WasmBackend;
   assertSupported('DepthwiseConv2dNativeBackpropFilter', attrs, [x, dy]);
   const info = convInfo(x.shape, attrs.filterShape!, attrs);
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-  } = info;
-  const multiplier = outChannels / inChannels;
-  const sums = new Float64Array(filterHeight * filterWidth * outChannels);
-  const xs = floats(backend, x);
-  const d = floats(backend, dy);
-  for (let b = 0; b < batchSize; b++) {
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let kh = 0; kh < filterHeight; kh++) {
-        const iy = oy * strideHeight + kh - info.padInfo.top;
-        if (iy < 0 || iy >= inHeight) continue;
-        for (let ox = 0; ox < outWidth; ox++) {
-          const dyOffset = ((b * outHeight + oy) * outWidth + ox) * outChannels;
-          for (let kw = 0; kw < filterWidth; kw++) {
-            const ix = ox * strideWidth + kw - info.padInfo.left;
-            if (ix < 0 || ix >= inWidth) continue;
-            const xOffset = ((b * inHeight + iy) * inWidth + ix) * inChannels;
-            const tap = (kh * filterWidth + kw) * outChannels;
-            if (multiplier === 1) {
-              for (let c = 0; c < outChannels; c++) sums[tap + c]! += xs[xOffset + c]! * d[dyOffset + c]!;
-            } else {
-              for (let o = 0; o < outChannels; o++) sums[tap + o]! += xs[xOffset + Math.floor(o / multiplier)]! * d[dyOffset + o]!;
-            }
-          }
-        }
-      }
-    }
-  }
+  if (info.outChannels !== info.inChannels) return filterLoop(backend, x, dy, info);
+  const channels = info.inChannels;
+  const entries = info.filterHeight * info.filterWidth * channels;
+  // f64 accumulators, one per filter entry (as tfjs-backend-cpu sums), on the heap for the SIMD rows.
+  const sums = backend.makeOutput([entries * 2], 'float32');
   const out = backend.makeOutput([...info.filterShape], 'float32');
-  floats(backend, out).set(sums);
+  const accBase = pointer(backend, sums);
+  new Float64Array(floats(backend, sums).buffer, accBase, entries).fill(0);
+  const simd = simdKernels(backend);
+  const [xBase, dyBase] = [pointer(backend, x), pointer(backend, dy)];
+  const pixel = channels * 4;
+  forEachTapRow(info, (xRow, dyRow, tap, { first, count, ix }) =>
+    simd.dwFilterRow(
+      xBase + xRow + ix * pixel,
+      info.strideWidth * pixel,
+      dyBase + dyRow + first * pixel,
+      count,
+      channels,
+      accBase + tap * channels * 8,
+    ),
+  );
+  floats(backend, out).set(new Float64Array(floats(backend, sums).buffer, accBase, entries));
+  release(backend, sums);
   return out;
 }

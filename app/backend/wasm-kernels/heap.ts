@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 /**
  * The parts of tfjs-backend-wasm's `BackendWasm` (dist/backend_wasm.js) that JS-side kernels use.
@@ -17,23 +17,6 @@ export type KernelArgs = Parameters<tf.KernelFunc>[0];
 /** A float32 view of `info`'s data on the heap (valid until the next allocation). */
 export function floats(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
-}
-
-/** Runs tfjs-backend-wasm's own kernel `name` (its fast XNNPACK/SIMD code) from inside a kernel. */
-export function runWasmKernel(
-  name: string,
-  backend: WasmBackend,
-  inputs: Record<string, tf.TensorInfo>,
-  attrs: Record<string, unknown> = {},
-): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (!kernel) throw new Error(`tfjs-backend-wasm has no '${name}' kernel to build on`);
-  return kernel.kernelFunc({ inputs, backend: backend as unknown as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
-}
-
-/** The same data under another shape (no copy; the wasm Reshape kernel shares the buffer). */
-export function reshape(backend: WasmBackend, info: tf.TensorInfo, shape: number[]): tf.TensorInfo {
-  return runWasmKernel('Reshape', backend, { x: info }, { shape });
 }
 
 /** Frees intermediate results made inside a kernel (never the kernel's inputs or output). */

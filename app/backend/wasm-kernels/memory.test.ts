@@ -22,13 +22,19 @@ for (const { workload, fits } of CASES) {
   });
 }
 
-test('a pass too big for the wasm heap trains on cpu, and the note says which batch size would fit', async () => {
+test('a batch too big for the wasm heap trains on wasm in micro-batches; only a single image too big falls back to cpu', async () => {
   const env = { ...process.env, EFFNET_BACKEND: 'wasm' };
   const big = await chooseBackends(env, { variant: 'b0', batchSize: 32 });
-  assert.equal(big.train, 'cpu');
-  assert.equal(big.forward, 'wasm');
-  assert.match(big.note ?? '', /batchSize of 5 or less/);
+  assert.equal(big.train, 'wasm');
+  assert.ok(big.microBatch !== undefined && big.microBatch <= 5, `micro-batch ${big.microBatch}`);
+  assert.match(big.note ?? '', /Batch 32 → \d+ micro-batches/);
   const small = await chooseBackends(env, { variant: 'b0', batchSize: 4 });
   assert.equal(small.train, 'wasm');
+  assert.equal(small.microBatch, undefined);
   assert.equal(small.note, undefined);
+  // B7 at 600 px: one image's training pass alone is over the heap budget.
+  const huge = await chooseBackends(env, { variant: 'b7', batchSize: 1 });
+  assert.equal(huge.train, 'cpu');
+  assert.equal(huge.forward, 'wasm');
+  assert.match(huge.note ?? '', /about 10× slower/);
 });

@@ -46,6 +46,10 @@ const DEPTHWISE: Case[] = [
   },
   { x: [2, 8, 8, 3], w: [3, 3, 3, 2], stride: 1, pad: 'same' },
   { x: [1, 9, 9, 2], w: [5, 5, 2, 3], stride: 2, pad: 'valid' },
+  // Channel counts that take every SIMD path: 16 at a time, then 4, then one (23 = 16 + 4 + 3).
+  { x: [2, 7, 6, 23], w: [3, 3, 23, 1], stride: 1, pad: 'same' },
+  { x: [3, 9, 8, 40], w: [5, 5, 40, 1], stride: 2, pad: 'same' },
+  { x: [2, 6, 6, 16], w: [3, 3, 16, 1], stride: 2, pad: 'valid' },
 ];
 
 const REGULAR: Case[] = [
@@ -77,6 +81,13 @@ const REGULAR: Case[] = [
     ],
   },
   { x: [2, 8, 8, 6], w: [1, 1, 6, 5], stride: 2, pad: 'valid' },
+  // 1×1 as matrix products: tiles of 4×8, then 4 columns, 1 column, 1 row (13 = 4·3 + 1, 21 = 8·2 + 4 + 1),
+  // several blocks of rows (1152 rows), several blocks of the summed channels (4096 in, 24 out).
+  { x: [3, 5, 7, 13], w: [1, 1, 13, 21], stride: 1, pad: 'same' },
+  { x: [3, 5, 7, 21], w: [1, 1, 21, 13], stride: 1, pad: 'valid' },
+  { x: [2, 24, 24, 40], w: [1, 1, 40, 48], stride: 1, pad: 'same' },
+  { x: [1, 2, 2, 4096], w: [1, 1, 4096, 24], stride: 1, pad: 'valid' },
+  { x: [2, 7, 7, 8], w: [1, 1, 8, 16], stride: 2, pad: 'same' },
 ];
 
 function values(shape: number[], seed: number): Float32Array {
@@ -134,64 +145,15 @@ for (const [kind, cases] of [
 test('the wasm gradient kernels leave no tensors or heap buffers behind', () => {
   tf.setBackend('wasm');
   const c = REGULAR[2]!;
-  gradients('wasm', false, c, 7);
-  gradients('wasm', true, DEPTHWISE[1]!, 7);
+  const all = () => {
+    for (const pointwise of [c, REGULAR[0]!]) gradients('wasm', false, pointwise, 7);
+    for (const depthwise of [DEPTHWISE[1]!, DEPTHWISE[8]!]) gradients('wasm', true, depthwise, 7);
+  };
+  all();
   const before = tf.memory().numTensors;
   const backend = tf.backend() as unknown as { dataIdMap: { numDataIds(): number } };
   const buffers = backend.dataIdMap.numDataIds();
-  for (let i = 0; i < 3; i++) {
-    gradients('wasm', false, c, 7);
-    gradients('wasm', true, DEPTHWISE[1]!, 7);
-  }
+  for (let i = 0; i < 3; i++) all();
   assert.equal(tf.memory().numTensors, before);
   assert.equal(backend.dataIdMap.numDataIds(), buffers);
-});
-
-// Tile, Sum and Mean are replaced on wasm for speed (reduce-tile.ts): each case must match cpu.
-const ELEMENTWISE: { name: string; run: (x: tf.Tensor) => tf.Tensor; shape: number[] }[] = [
-  { name: 'tile a channel vector to NHWC (FusedBatchNorm gradient)', shape: [1, 1, 1, 5], run: (x) => tf.tile(x, [2, 3, 4, 1]) },
-  { name: 'tile every axis', shape: [2, 3, 2], run: (x) => tf.tile(x, [3, 2, 2]) },
-  { name: 'tile a vector', shape: [4], run: (x) => tf.tile(x, [5]) },
-  { name: 'tile int32', shape: [2, 3], run: (x) => tf.tile(tf.cast(tf.mul(x, 10), 'int32'), [2, 3]) },
-  { name: 'sum over batch, height, width', shape: [3, 5, 4, 6], run: (x) => tf.sum(x, [0, 1, 2]) },
-  { name: 'sum over height, width, keepDims', shape: [2, 5, 4, 6], run: (x) => tf.sum(x, [1, 2], true) },
-  { name: 'sum over the last axis (package kernel)', shape: [3, 7], run: (x) => tf.sum(x, -1) },
-  { name: 'sum over non-adjacent axes (package kernel)', shape: [2, 3, 4, 5], run: (x) => tf.sum(x, [0, 2]) },
-  { name: 'sum of everything', shape: [4, 5], run: (x) => tf.sum(x) },
-  { name: 'mean over height, width (global pooling)', shape: [2, 6, 5, 7], run: (x) => tf.mean(x, [1, 2]) },
-  { name: 'mean over batch, keepDims', shape: [4, 3, 2], run: (x) => tf.mean(x, 0, true) },
-];
-
-for (const [index, c] of ELEMENTWISE.entries()) {
-  test(`${c.name}: wasm matches cpu`, () => {
-    const input = values(c.shape, 500 + index);
-    const on = (backend: string) => {
-      tf.setBackend(backend);
-      return tf.tidy(() => {
-        const y = c.run(tf.tensor(input, c.shape));
-        return { shape: y.shape, data: Array.from(y.dataSync()) };
-      });
-    };
-    const expected = on('cpu');
-    const actual = on('wasm');
-    assert.deepEqual(actual.shape, expected.shape);
-    actual.data.forEach((v, i) =>
-      assert.ok(
-        Math.abs(v - expected.data[i]!) <= 1e-5 * Math.max(1, Math.abs(expected.data[i]!)),
-        `element ${i}: ${v} vs ${expected.data[i]}`,
-      ),
-    );
-  });
-}
-
-test('a clone on wasm shares the buffer and outlives its source', () => {
-  tf.setBackend('wasm');
-  const source = tf.tensor1d([1, 2, 3]);
-  const copy = tf.clone(source);
-  source.dispose();
-  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3]);
-  const variable = tf.variable(copy);
-  variable.assign(tf.tensor1d([4, 5, 6]));
-  assert.deepEqual(Array.from(copy.dataSync()), [1, 2, 3], 'assigning to a variable made from the clone changed the clone');
-  tf.dispose([copy, variable]);
 });

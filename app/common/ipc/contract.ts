@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import type { TrainingSpeed } from '../epoch-estimate.ts';
 import type { Result } from '../errors.ts';
 import type { NoteRow, RunDetail, RunEventRow, RunListPage } from '../store-types.ts';
 import { RUN_STATUSES } from '../store-types.ts';
 import { augmentSchema, trainConfigSchema } from '../train-config.ts';
+import { scalingChannelArgs, type ScalingChannelResults } from './scaling.ts';
+import { deploymentChannelArgs, type DeploymentChannelResults } from './deployment.ts';
 import type {
   AppInfo,
   AugmentPreview,
@@ -19,6 +22,8 @@ import type {
 } from './types.ts';
 
 export type * from './types.ts';
+export type * from './scaling.ts';
+export type * from './deployment.ts';
 
 /**
  * The one contract between the UI and the app core, shared by the Electron main process, the
@@ -55,10 +60,12 @@ export const CHANNEL_ARGS = {
   'system:doctor': z.tuple([]),
   'system:weights': z.tuple([]),
   'models:variants': z.tuple([]),
-  /** A variant by name (`b3`) or a custom compound coefficient φ (−2 to 8). */
+  /** A variant by name (`b3`) or a custom compound coefficient φ (−4 to 8: below −2 for quick experiments). */
   'models:describe': z.tuple([
-    z.union([z.strictObject({ variant: z.string().regex(/^b[0-7]$/) }), z.strictObject({ phi: z.number().min(-2).max(8) })]),
+    z.union([z.strictObject({ variant: z.string().regex(/^b[0-7]$/) }), z.strictObject({ phi: z.number().min(-4).max(8) })]),
   ]),
+  /** This machine's training speed on its backend (from its finished runs, else a probe): time-per-epoch estimates. */
+  'models:speed': z.tuple([]),
   'datasets:recent': z.tuple([]),
   /** Reads and decodes every image once: classes, balance, unreadable files, duplicates, leaks. */
   'datasets:inspect': z.tuple([z.strictObject({ source: pathArg })]),
@@ -115,18 +122,21 @@ export const CHANNEL_ARGS = {
   'training:continue': z.tuple([runId, z.strictObject({ epochs: z.number().int().min(1).max(100_000).optional() })]),
   /** The jobs of this session (queued, running, and those that ended). */
   'training:jobs': z.tuple([]),
+  ...scalingChannelArgs(pathArg),
+  ...deploymentChannelArgs(pathArg),
 } as const;
 
 export type Channel = keyof typeof CHANNEL_ARGS;
 export const CHANNELS = Object.keys(CHANNEL_ARGS) as Channel[];
 
 /** What each channel resolves to. */
-export interface ChannelResults {
+export interface ChannelResults extends ScalingChannelResults, DeploymentChannelResults {
   'app:info': AppInfo;
   'system:doctor': DoctorSummary;
   'system:weights': WeightsSummary;
   'models:variants': VariantSummary[];
   'models:describe': VariantSummary;
+  'models:speed': TrainingSpeed;
   'datasets:recent': RecentDataset[];
   'datasets:inspect': DatasetReport;
   'datasets:thumbnails': Thumbnail[];

@@ -32,6 +32,19 @@ export type AppEvent =
   | { readonly type: 'runs:changed'; readonly runId: number | null }
   /** One event of a job: worker progress, epochs, checkpoints, logs, and status changes. */
   | { readonly type: 'job:event'; readonly job: LiveJobEvent }
+  /**
+   * A scaling search moved on (the Scaling lab refetches `scaling:get`): it started, measured
+   * latencies, a candidate started, its run was queued (`runId`: its epochs and steps arrive as
+   * that run's job:event), an epoch ended, the candidate ended, or the search stopped or ended.
+   */
+  | {
+      readonly type: 'scaling:progress';
+      readonly searchId: string;
+      readonly phase: 'started' | 'measuring' | 'candidate-started' | 'candidate-run' | 'epoch' | 'candidate-ended' | 'stopping' | 'ended';
+      readonly candidate: number | null;
+      readonly runId: number | null;
+      readonly message: string | null;
+    }
   /** The desktop shell's File menu opened a dataset (the renderer shows it). */
   | { readonly type: 'shell:open-dataset'; readonly source: string }
   /** Sent once on every new events connection, so a client knows the stream is live. */

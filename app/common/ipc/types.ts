@@ -6,6 +6,7 @@
  */
 import type { ConfigDifference } from '../config-diff.ts';
 import type { RunComparison, RunStatus } from '../store-types.ts';
+import type { MisclassifiedCell } from '../train-types.ts';
 
 export interface AppInfo {
   readonly version: string;
@@ -132,6 +133,13 @@ export interface RunEvaluation {
   /** Which split it was computed on (`val`, `test`). */
   readonly split: string;
   readonly epoch: number | null;
+  /**
+   * The images behind each off-diagonal cell (most confidently wrong first; paths relative to
+   * `datasetSource`). Null for runs recorded before the app kept them.
+   */
+  readonly misclassified: readonly MisclassifiedCell[] | null;
+  /** The dataset the paths belong to (its folder or manifest), for thumbnails. */
+  readonly datasetSource: string | null;
 }
 
 // ---- Training jobs ----

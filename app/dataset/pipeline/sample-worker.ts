@@ -1,4 +1,7 @@
-/** A worker thread that decodes and augments samples (started by worker-pool.ts through sample-worker.mjs). */
+/**
+ * A worker thread that decodes and augments samples, started by worker-pool.ts: through
+ * sample-worker.mjs from the sources, as dist/workers/pipeline-thread.mjs (main/build.ts) from a build.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toErrorData } from '../../common/errors.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './messages.ts';

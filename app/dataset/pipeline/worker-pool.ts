@@ -5,13 +5,21 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../common/errors.ts';
+import { distPath, FROM_SOURCE } from '../../node/resources.ts';
 import type { CacheStats } from './cache.ts';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './messages.ts';
 import { sumCacheStats, TaskQueue, type RunOutcome, type SampleRunner } from './runner.ts';
 import type { SampleTask } from './sample.ts';
 
 const MAX_IN_FLIGHT = 2;
-const WORKER_ENTRY = new URL('./sample-worker.mjs', import.meta.url);
+/**
+ * From the sources, sample-worker.mjs registers tsx for the thread; from a build (where this code
+ * is part of a bundle, so `import.meta.url` is the bundle's) the thread is the compiled
+ * sample-worker.ts that main/build.ts writes.
+ */
+const WORKER_ENTRY: URL | string = FROM_SOURCE
+  ? new URL('./sample-worker.mjs', import.meta.url)
+  : distPath('workers', 'pipeline-thread.mjs');
 
 interface Slot {
   readonly worker: Worker;
@@ -44,7 +52,7 @@ export class WorkerPool implements SampleRunner {
   }
 
   private startWorker(): Slot {
-    // execArgv [] so the worker does not inherit test-runner or loader flags; the .mjs registers tsx itself.
+    // execArgv [] so the worker does not inherit test-runner or loader flags; sample-worker.mjs registers tsx itself.
     const worker = new Worker(WORKER_ENTRY, { workerData: this.setup, execArgv: [] });
     const slot: Slot = { worker, pending: new Map(), cache: null, alive: true };
     // An idle pool must not keep the process alive if its owner forgot close(); ref'd while busy.

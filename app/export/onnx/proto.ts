@@ -4,12 +4,8 @@
  * schema, and field names stay the schema's snake_case (`keepCase`). The interfaces below type the
  * part of the schema the exporter writes and the tests read back.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import protobuf from 'protobufjs';
-import { PROJECT_ROOT } from '../../node/shared-path.ts';
-
-export const ONNX_PROTO_PATH = path.join(PROJECT_ROOT, 'resources', 'onnx', 'onnx.proto3');
+import { readResource } from '../../node/resources.ts';
 
 /** TensorProto.DataType values (onnx.proto3). */
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, FLOAT16: 10 } as const;
@@ -79,7 +75,7 @@ let modelType: protobuf.Type | undefined;
 
 function modelProtoType(): protobuf.Type {
   if (!modelType) {
-    const source = fs.readFileSync(ONNX_PROTO_PATH, 'utf8');
+    const source = readResource('onnx/onnx.proto3');
     modelType = protobuf.parse(source, { keepCase: true }).root.lookupType('onnx.ModelProto');
   }
   return modelType;

@@ -65,7 +65,7 @@ describe('the New run form', () => {
   it.each([
     [{ dataset: '' }, 'dataset', /Choose a dataset/],
     [{ learningRate: 0 }, 'learningRate', /0/],
-    [{ variant: 'custom', phi: 12, weights: 'none' as const }, 'variant', /between −2 and 8/],
+    [{ variant: 'custom', phi: 12, weights: 'none' as const }, 'variant', /between −4 and 8/],
     [{ variant: 'custom', phi: 1, weights: 'imagenet' as const }, 'weights', /B0–B7 only/],
     [{ resolution: 8 }, 'resolution', /32/],
   ])('%j is reported on the %s field', (change, field, message) => {

@@ -103,7 +103,7 @@ export function toConfig(form: RunForm): TrainConfigInput {
 export function validateForm(form: RunForm): Record<string, string> {
   const problems: Record<string, string> = {};
   if (form.dataset.trim() === '') problems.dataset = 'Choose a dataset first.';
-  if (form.variant === 'custom' && !(form.phi >= -2 && form.phi <= 8)) problems.variant = 'φ must be between −2 and 8.';
+  if (form.variant === 'custom' && !(form.phi >= -4 && form.phi <= 8)) problems.variant = 'φ must be between −4 and 8.';
   if (form.weights === 'imagenet' && form.variant === 'custom')
     problems.weights = 'ImageNet weights exist for B0–B7 only: choose "Random" for a custom φ.';
   const parsed = trainConfigSchema.safeParse(toConfig(form));

@@ -8,6 +8,11 @@ export type Route =
   | { name: 'experiments' }
   | { name: 'compare'; ids: number[] }
   | { name: 'run'; id: number }
+  /** `#/scaling`: the Scaling lab's form and past searches; `#/scaling/<id>`: one search. */
+  | { name: 'scaling'; id: string | null }
+  /** `#/export/7`: the Export screen with run 7 chosen. */
+  | { name: 'export'; runId: number | null }
+  | { name: 'classify' }
   | { name: 'settings' };
 
 export function parseRoute(hash: string): Route {
@@ -30,6 +35,14 @@ export function parseRoute(hash: string): Route {
     }
     case 'settings':
       return { name: 'settings' };
+    case 'scaling':
+      return { name: 'scaling', id: /^[A-Za-z0-9_-]{1,64}$/.test(parts[1] ?? '') ? parts[1]! : null };
+    case 'export': {
+      const id = Number(parts[1]);
+      return { name: 'export', runId: Number.isInteger(id) && id > 0 ? id : null };
+    }
+    case 'classify':
+      return { name: 'classify' };
     default:
       return { name: 'datasets' };
   }
@@ -41,6 +54,10 @@ export function routeHash(route: Route): string {
       return `#/compare/${route.ids.join(',')}`;
     case 'run':
       return `#/runs/${route.id}`;
+    case 'scaling':
+      return route.id === null ? '#/scaling' : `#/scaling/${route.id}`;
+    case 'export':
+      return route.runId === null ? '#/export' : `#/export/${route.runId}`;
     default:
       return `#/${route.name}`;
   }

@@ -210,6 +210,33 @@ describe('NewRunScreen', () => {
     expect(call.mock.calls.some(([channel]) => channel === 'training:start')).toBe(false);
   });
 
+  it('estimates each variant’s time per epoch from this machine’s speed, the dataset and the mode', async () => {
+    const speed = { backend: 'wasm', device: 'WebAssembly', macsPerSecond: 1e9, basis: { kind: 'runs', runs: 3 } };
+    answer({ 'models:variants': () => variants, 'system:weights': () => weights, 'models:speed': () => speed });
+    render(NewRunScreen, {
+      dataset: report,
+      features: { training: true, export: false, classify: false },
+      onOpenDatasets: vi.fn(),
+      onStarted: vi.fn(),
+    });
+    // 6 readable images, 20% held out: 5 train + 1 validation, one forward pass each in head mode.
+    await waitFor(() => expect(screen.getByTestId('epoch-time-b0').textContent).toBe('~2 s'));
+    expect(screen.getByTestId('epoch-time-b1').textContent).toBe('~4 s');
+    expect(screen.getByTestId('estimate-note').textContent).toMatch(/on wasm \(WebAssembly\) from this machine's last 3 runs.*Head mode/);
+  });
+
+  it('shows no estimate, without blocking the form, when the speed cannot be measured', async () => {
+    answer({ 'models:variants': () => variants, 'system:weights': () => weights });
+    render(NewRunScreen, {
+      dataset: report,
+      features: { training: true, export: false, classify: false },
+      onOpenDatasets: vi.fn(),
+      onStarted: vi.fn(),
+    });
+    expect((await screen.findByTestId('epoch-time-b0')).textContent).toBe('—');
+    expect(screen.queryByTestId('estimate-note')).toBeNull();
+  });
+
   it('says when this build cannot train', async () => {
     answer({ 'models:variants': () => variants, 'system:weights': () => weights });
     render(NewRunScreen, {
