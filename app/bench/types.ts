@@ -9,6 +9,13 @@ export interface BenchFigure {
 
 export interface Benchmark {
   readonly name: string;
+  /** Other names `npm run bench -- NAME` accepts for it (an older benchmark it replaced). */
+  readonly aliases?: readonly string[];
   readonly description: string;
-  run(): Promise<{ figures: BenchFigure[]; skipped?: string[] }>;
+  run(): Promise<{
+    figures: BenchFigure[];
+    skipped?: string[];
+    /** A benchmark that prints its own table: the text, printed after the shared table, and what the JSON keeps. */
+    report?: { text: string; data: unknown };
+  }>;
 }
