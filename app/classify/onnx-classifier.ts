@@ -8,6 +8,7 @@ import { AppError } from '../common/errors.ts';
 import { decodeModel } from '../export/onnx/proto.ts';
 import { ONNX_INPUT, ONNX_PROBABILITIES } from '../export/onnx/onnx-writer.ts';
 import type { Classifier } from './classifier.ts';
+import { onnxSessionOptions } from './onnx-session.ts';
 
 export interface OnnxFileInfo {
   readonly labels: string[];
@@ -57,7 +58,7 @@ export async function openOnnxFile(file: string): Promise<Classifier> {
   const info = readOnnxInfo(bytes, file);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes);
+    session = await ort.InferenceSession.create(bytes, onnxSessionOptions());
   } catch (error) {
     throw new AppError('model-corrupt', `onnxruntime could not load ${file}: ${(error as Error).message}`, { cause: error });
   }

@@ -7,29 +7,29 @@ import { partSizes, planMicroBatches, splitBatch, wasmTrainingBudget, WASM_BUDGE
 
 const MIB = 2 ** 20;
 
-// (variant, image size, batch[, budget]) → passes. The default budget is 3.25 GiB of the 4 GiB heap;
-// B0 at 224 px is estimated at 640 MiB per image (memory.ts), so 5 images fit one pass.
+// (variant, image size, batch[, budget]) → passes. The default budget is 3.5 GiB of the 4 GiB heap;
+// B0 at 224 px is estimated at 448 MiB per image (memory.ts), so 8 images fit one pass.
 const PLANS = [
   { variant: 'b0', resolution: 224, batchSize: 1, sizes: [1] },
   { variant: 'b0', resolution: 224, batchSize: 4, sizes: [4] },
-  { variant: 'b0', resolution: 224, batchSize: 5, sizes: [5] },
-  { variant: 'b0', resolution: 224, batchSize: 6, sizes: [3, 3] },
-  { variant: 'b0', resolution: 224, batchSize: 8, sizes: [4, 4] },
-  { variant: 'b0', resolution: 224, batchSize: 32, sizes: [5, 5, 5, 5, 4, 4, 4] },
+  { variant: 'b0', resolution: 224, batchSize: 8, sizes: [8] },
+  { variant: 'b0', resolution: 224, batchSize: 9, sizes: [5, 4] },
+  { variant: 'b0', resolution: 224, batchSize: 16, sizes: [8, 8] },
+  { variant: 'b0', resolution: 224, batchSize: 32, sizes: [8, 8, 8, 8] },
   // The resolution defaults to the variant's own.
   { variant: 'b0', resolution: undefined, batchSize: 10, sizes: [5, 5] },
-  // B0 at 128 px: (128/224)² of the memory, 209 MiB per image, 15 images per pass.
-  { variant: 'b0', resolution: 128, batchSize: 15, sizes: [15] },
-  { variant: 'b0', resolution: 128, batchSize: 16, sizes: [8, 8] },
-  { variant: 'b0', resolution: 128, batchSize: 64, sizes: [13, 13, 13, 13, 12] },
-  // φ = −2 (width 0.83, depth 0.69) at 128 px: 27 images per pass.
+  // B0 at 128 px: (128/224)² of the memory, 146 MiB per image, 24 images per pass.
+  { variant: 'b0', resolution: 128, batchSize: 24, sizes: [24] },
+  { variant: 'b0', resolution: 128, batchSize: 25, sizes: [13, 12] },
+  { variant: 'b0', resolution: 128, batchSize: 64, sizes: [22, 21, 21] },
+  // φ = −2 (width 0.83, depth 0.69) at 128 px: 84 MiB per image, 42 images per pass.
   { variant: 'phi:-2', resolution: 128, batchSize: 16, sizes: [16] },
-  { variant: 'phi:-2', resolution: 128, batchSize: 64, sizes: [22, 21, 21] },
-  // B3 at 300 px needs about 1.9 GiB per image: one at a time.
-  { variant: 'b3', resolution: undefined, batchSize: 4, sizes: [1, 1, 1, 1] },
-  // A forced small budget (what the end-to-end test uses): B0 at 32 px is about 13 MiB per image.
+  { variant: 'phi:-2', resolution: 128, batchSize: 64, sizes: [32, 32] },
+  // B3 at 300 px needs about 1.3 GiB per image: two at a time.
+  { variant: 'b3', resolution: undefined, batchSize: 4, sizes: [2, 2] },
+  // A forced small budget (what the end-to-end test uses): B0 at 32 px is about 9 MiB per image.
   { variant: 'b0', resolution: 32, batchSize: 4, budgetMib: 30, sizes: [2, 2] },
-  { variant: 'b0', resolution: 32, batchSize: 9, budgetMib: 30, sizes: [2, 2, 2, 2, 1] },
+  { variant: 'b0', resolution: 32, batchSize: 9, budgetMib: 30, sizes: [3, 3, 3] },
 ];
 
 for (const { variant, resolution, batchSize, budgetMib, sizes } of PLANS) {
@@ -107,13 +107,13 @@ test('on wasm a batch too big for the heap stays on wasm in micro-batches; only 
   const big = await chooseBackends(env, { variant: 'b0', resolution: 224, batchSize: 32, batchNormTrains: true });
   assert.equal(big.train, 'wasm');
   assert.equal(big.forward, 'wasm');
-  assert.equal(big.microBatch, 5);
-  assert.match(big.note ?? '', /^Batch 32 → 7 micro-batches of 4–5 on wasm: .* about 20\.0 GiB, more than the 3\.3 GiB/);
+  assert.equal(big.microBatch, 8);
+  assert.match(big.note ?? '', /^Batch 32 → 4 micro-batches of 8 on wasm: .* about 14\.0 GiB, more than the 3\.5 GiB/);
   assert.match(big.note ?? '', /effective batch stays 32; BatchNorm normalises each micro-batch .*"ghost batch norm"/);
 
-  const frozen = await chooseBackends(env, { variant: 'b0', resolution: 224, batchSize: 8, batchNormTrains: false });
-  assert.equal(frozen.microBatch, 4);
-  assert.match(frozen.note ?? '', /^Batch 8 → 2 micro-batches of 4 on wasm: .*BatchNorm runs in inference mode/);
+  const frozen = await chooseBackends(env, { variant: 'b0', resolution: 224, batchSize: 16, batchNormTrains: false });
+  assert.equal(frozen.microBatch, 8);
+  assert.match(frozen.note ?? '', /^Batch 16 → 2 micro-batches of 8 on wasm: .*BatchNorm runs in inference mode/);
 
   const small = await chooseBackends(env, { variant: 'b0', batchSize: 4 });
   assert.equal(small.train, 'wasm');

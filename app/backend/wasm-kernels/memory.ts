@@ -4,13 +4,15 @@ import { makeSpec } from '../../common/efficientnet/index.ts';
  * Whether a training forward/backward pass fits the wasm heap. tfjs-backend-wasm's heap stops at
  * 4 GiB (Emscripten getHeapMax: 4294901760 in tfjs-backend-wasm 4.22) and an allocation beyond it
  * aborts the whole wasm module ("Aborted()"), after which no wasm kernel runs again. tfjs keeps
- * every intermediate of the forward pass for the backward one: measured, one B0 training step at
- * 224 px and batch 2 grew the heap to 1.23 GiB, about 600 MiB per image. Activations scale with
- * the pixels, the width (channels) and the depth (layers), so this is an estimate, rounded up.
+ * every intermediate of the forward pass for the backward one. Measured with the fused swish
+ * gradient (app/model/swish.ts) and the SIMD kernels: one B0 training step at 224 px left the heap
+ * at 808 MiB with 2 images and 1636 MiB with 4, i.e. about 414 MiB per image (weights, gradients
+ * and AdamW state of B0 are under 100 MiB). Activations scale with the pixels, the width
+ * (channels) and the depth (layers), so this is an estimate, rounded up by 8 %.
  */
-const BYTES_PER_B0_IMAGE_AT_224 = 640 * 2 ** 20;
+const BYTES_PER_B0_IMAGE_AT_224 = 448 * 2 ** 20;
 /** What a pass may use: the rest is weights, gradients, optimizer state and fragmentation. */
-export const WASM_TRAINING_BUDGET = 3.25 * 2 ** 30;
+export const WASM_TRAINING_BUDGET = 3.5 * 2 ** 30;
 
 export interface TrainingWorkload {
   readonly batchSize: number;
