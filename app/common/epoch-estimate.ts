@@ -21,11 +21,12 @@ export const TRAINING_PASSES: Readonly<Record<TrainMode, number>> = {
 
 /**
  * Effective training speed as a share of the probe's single-convolution speed: on the wasm backend
- * a B0 training step reaches ~12% of the 3×3 convolution probe's GFLOP/s (depthwise convolutions,
- * BatchNorm and elementwise passes run far below a dense convolution; measured with
- * `npm run bench -- training`). Only used until this machine has finished a run of its own.
+ * with its SIMD training kernels a B0 step at 224 px reaches ~0.3 of the 3×3 convolution probe's
+ * GFLOP/s (2.84 images/s × 3 passes × 0.39 G multiply-adds ≈ 6.6 GFLOP/s against the probe's ~20;
+ * depthwise convolutions, BatchNorm and elementwise passes run far below a dense convolution;
+ * measured with `npm run bench -- compare`). Only used until this machine has finished a run.
  */
-export const PROBE_EFFICIENCY = 0.12;
+export const PROBE_EFFICIENCY = 0.3;
 
 export interface EpochWork {
   readonly macs: number;
