@@ -8,28 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../common/errors.ts';
+import type { ScalingCandidateStatus, ScalingPlannedCandidate } from '../common/ipc/scaling.ts';
 import type { GridSpec, ScalingBase } from '../common/scaling-lab.ts';
 import { dataPaths } from '../node/paths.ts';
 import { writeFileAtomic } from '../weights/files.ts';
 
 export const STATE_VERSION = 1;
 
-export type CandidateStatus = 'pending' | 'running' | 'completed' | 'failed';
+export type CandidateStatus = ScalingCandidateStatus;
 
-export interface CandidateState {
-  /** 1, 2, 3, … in the order they train. */
-  readonly index: number;
-  readonly alpha: number;
-  readonly beta: number;
-  readonly gamma: number;
-  /** α·β²·γ². */
-  readonly growth: number;
-  /** The base scaled by φ = 1 with this candidate's α, β, γ. */
-  readonly width: number;
-  readonly depth: number;
-  readonly resolution: number;
-  readonly params: number;
-  readonly macs: number;
+/** A candidate's architecture (defined once with the UI's view of it), plus its progress in the search. */
+export interface CandidateState extends ScalingPlannedCandidate {
   /** Median ms per image on this machine, when the target is a latency (see ./latency.ts). */
   latencyMs: number | null;
   status: CandidateStatus;
