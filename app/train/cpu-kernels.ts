@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forEachTap } from '../backend/conv-taps.ts';
 
 /**
  * Faster versions of the tfjs `cpu` backend kernels that dominate an EfficientNet training step.
@@ -131,41 +132,6 @@ function depthwiseBackpropFilter(args: KernelArgs, backend: CpuBackend): tf.Tens
     }
   });
   return backend.makeTensorInfo(info.filterShape, 'float32', Float32Array.from(sums));
-}
-
-/** Calls `visit` for every (output position, filter tap) pair that reads a real (not padded) input pixel. */
-function forEachTap(info: tf.backend_util.Conv2DInfo, visit: (xOffset: number, dyOffset: number, tap: number) => void): void {
-  const {
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight,
-    filterWidth,
-    strideHeight,
-    strideWidth,
-  } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  for (let b = 0; b < batchSize; b++) {
-    for (let yr = 0; yr < outHeight; yr++) {
-      for (let yc = 0; yc < outWidth; yc++) {
-        const dyOffset = ((b * outHeight + yr) * outWidth + yc) * outChannels;
-        for (let r = 0; r < filterHeight; r++) {
-          const xr = yr * strideHeight - top + r;
-          if (xr < 0 || xr >= inHeight) continue;
-          for (let c = 0; c < filterWidth; c++) {
-            const xc = yc * strideWidth - left + c;
-            if (xc < 0 || xc >= inWidth) continue;
-            visit(((b * inHeight + xr) * inWidth + xc) * inChannels, dyOffset, r * filterWidth + c);
-          }
-        }
-      }
-    }
-  }
 }
 
 /** Shapes of rank ≤ 4 padded with leading 1s to rank 4, so one 4-deep loop serves every rank. */
